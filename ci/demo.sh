@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job on the embedded default stack: build, run the suites that exist against the
+# in-process stack, and write the traceability report. It grows as the chaos catalogue lands
+# (scenarios/); today it runs the framework's own suites and reports honestly what is uncovered.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ci/deps.sh || exit 1
+cmake --preset default >/dev/null || exit 1
+cmake --build --preset default -j "$(nproc)" || exit 1
+
+seed="${FAULTLINE_SEED:-$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')}"
+export FAULTLINE_SEED="$seed"
+echo "faultline demo: seed $seed (reproduce with FAULTLINE_SEED=$seed ci/demo.sh)"
+
+out=build/demo
+rm -rf "$out"
+mkdir -p "$out/results"
+# Each test program writes its GoogleTest XML under build/results/<label>/; keep this run's apart.
+rm -rf build/results
+ctest --preset default -j "$(nproc)" --output-junit "$PWD/$out/results/ctest.xml"
+ctest_rc=$?
+cp -r build/results/* "$out/results/" 2>/dev/null
+
+args=()
+for dir in "$out"/results/*/; do args+=(--results "${dir%/}"); done
+args+=(--results "$out/results/ctest.xml=ctest")
+build/bin/faultline report --matrix fixtures/req-infra.yaml "${args[@]}" --out "$out/report"
+report_rc=$?
+
+echo
+echo "report: $out/report/traceability.html (open in a browser), $out/report/traceability.md"
+[[ $ctest_rc -eq 0 && $report_rc -eq 0 ]]

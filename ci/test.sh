@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, runs every ctest label this machine supports
+# (tests that need what it lacks skip with their reason), then writes the traceability report of
+# this run to build/report/. Exits non-zero if a test fails or a requirement is failing.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ci/deps.sh || exit 1
+cmake --preset default >/dev/null || exit 1
+cmake --build --preset default -j "$(nproc)" || exit 1
+
+# One seed for the whole run, recorded in every test program's XML and in the report.
+export FAULTLINE_SEED="${FAULTLINE_SEED:-$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')}"
+echo "ci/test.sh: seed $FAULTLINE_SEED (reproduce with FAULTLINE_SEED=$FAULTLINE_SEED ci/test.sh)"
+
+rm -rf build/results build/report
+mkdir -p build/results
+ctest --preset default -j "$(nproc)" --output-junit "$PWD/build/results/ctest.xml"
+ctest_rc=$?
+
+args=()
+for dir in build/results/*/; do args+=(--results "${dir%/}"); done
+args+=(--results build/results/ctest.xml=ctest)
+build/bin/faultline report --matrix fixtures/req-infra.yaml "${args[@]}" --out build/report --gate
+report_rc=$?
+
+echo "traceability report: build/report/traceability.md (also .html, .json; merged build/report/junit.xml)"
+if [[ $ctest_rc -ne 0 || $report_rc -ne 0 ]]; then
+  echo "ci/test.sh: FAILED (ctest exit $ctest_rc, report gate exit $report_rc)" >&2
+  exit 1
+fi
