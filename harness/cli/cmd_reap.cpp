@@ -33,8 +33,6 @@ void run_reap(const ReapOptions& options) {
   }
 }
 
-}  // namespace
-
 void add_reap_command(CLI::App& app) {
   auto options = std::make_shared<ReapOptions>();
   auto* cmd = app.add_subcommand(
@@ -44,5 +42,9 @@ void add_reap_command(CLI::App& app) {
                   "the directory holding the run directories (default: $TMPDIR/faultline)");
   cmd->callback([options] { run_reap(*options); });
 }
+
+}  // namespace
+
+FAULTLINE_COMMAND(90, add_reap_command);
 
 }  // namespace faultline

@@ -65,8 +65,6 @@ void run_report(const ReportOptions& o) {
   }
 }
 
-}  // namespace
-
 void add_report_command(CLI::App& app) {
   auto opts = std::make_shared<ReportOptions>();
   auto* cmd = app.add_subcommand("report", "Write the traceability report of one or more runs");
@@ -81,5 +79,9 @@ void add_report_command(CLI::App& app) {
   cmd->add_flag("--strict", opts->strict, "with --gate: also if one is partial or uncovered");
   cmd->callback([opts] { run_report(*opts); });
 }
+
+}  // namespace
+
+FAULTLINE_COMMAND(10, add_report_command);
 
 }  // namespace faultline

@@ -1,8 +1,15 @@
-// The subcommands of the `faultline` CLI. Each adds itself to the CLI11 app and runs from its
-// callback; a callback reports usage and input problems by throwing faultline::UsageError or
-// faultline::InputError (the CLI prints one line and exits 2) and sets the exit code through
-// `set_exit_code` otherwise.
+// The subcommands of the `faultline` CLI.
+//
+// Each command lives in its own cmd_*.cpp, compiled into the faultline executable (a module may
+// add its own with target_sources, e.g. chaos/proxy/cmd_proxy.cpp), and registers itself with
+// FAULTLINE_COMMAND. A command's callback reports usage and input problems by throwing
+// faultline::UsageError or faultline::InputError (the CLI prints one line and exits 2) and sets
+// another exit code through `set_exit_code`. `faultline fake <kind>` commands register with
+// FAULTLINE_FAKE_COMMAND under the `fake` command.
 #pragma once
+
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -12,14 +19,31 @@ namespace faultline::cli {
 struct GlobalOptions {
   std::string log_format = "human";
   std::string log_level = "info";
+  std::optional<std::uint64_t> seed;  // --seed; commands resolve it with choose_seed()
 };
+const GlobalOptions& global_options();
+GlobalOptions& mutable_global_options();  // for main() only
 
 void set_exit_code(int code);
 int exit_code();
 
+using CommandAdder = void (*)(CLI::App& parent);
+// Registers a command; `order` sorts `faultline help` (lower first).
+struct CommandRegistration {
+  CommandRegistration(int order, CommandAdder add);
+};
+struct FakeCommandRegistration {
+  FakeCommandRegistration(int order, CommandAdder add);
+};
+void add_registered_commands(CLI::App& app);
+
 }  // namespace faultline::cli
 
-namespace faultline {
-void add_report_command(CLI::App& app);
-void add_reap_command(CLI::App& app);
-}  // namespace faultline
+#define FAULTLINE_CLI_CONCAT2(a, b) a##b
+#define FAULTLINE_CLI_CONCAT(a, b) FAULTLINE_CLI_CONCAT2(a, b)
+#define FAULTLINE_COMMAND(order, adder)                                                        \
+  static const ::faultline::cli::CommandRegistration FAULTLINE_CLI_CONCAT(kCommand, __LINE__)( \
+      order, adder)
+#define FAULTLINE_FAKE_COMMAND(order, adder)                                                    \
+  static const ::faultline::cli::FakeCommandRegistration FAULTLINE_CLI_CONCAT(kFake, __LINE__)( \
+      order, adder)

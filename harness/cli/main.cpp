@@ -10,23 +10,12 @@
 #include "harness/cli/commands.h"
 #include "harness/core/error.h"
 #include "harness/core/log.h"
+#include "harness/core/rng.h"
 #include "harness/core/text.h"
 
 #ifndef FAULTLINE_VERSION
 #define FAULTLINE_VERSION "0.0.0"
 #endif
-
-namespace faultline::cli {
-namespace {
-int g_exit_code = 0;
-}
-void set_exit_code(int code) {
-  g_exit_code = code;
-}
-int exit_code() {
-  return g_exit_code;
-}
-}  // namespace faultline::cli
 
 int main(int argc, char** argv) {
   using namespace faultline;
@@ -34,12 +23,20 @@ int main(int argc, char** argv) {
   app.name("faultline");
   app.set_version_flag("--version", std::string("faultline ") + FAULTLINE_VERSION);
   app.require_subcommand(1);
-  cli::GlobalOptions global;
+  auto& global = cli::mutable_global_options();
+  std::string seed_text;
   app.add_option("--log-format", global.log_format, "human or json")
       ->check(CLI::IsMember({"human", "json"}));
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option(
+      "--seed", seed_text,
+      "the run seed (decimal or 0x hex); default $FAULTLINE_SEED, else drawn and printed");
   app.parse_complete_callback([&] {
+    if (!seed_text.empty()) {
+      global.seed = parse_seed(seed_text);
+      if (!global.seed) throw UsageError("--seed: '" + seed_text + "' is not a seed");
+    }
     log::configure({log::parse_format(global.log_format), log::parse_level(global.log_level)});
   });
 
@@ -62,17 +59,14 @@ int main(int argc, char** argv) {
     }
     std::printf("%s", sub->help().c_str());
   });
-  add_report_command(app);
-  add_reap_command(app);
+  cli::add_registered_commands(app);
 
   try {
     // The first word that is not an option must be a command; say which one is unknown.
     for (int i = 1; i < argc; ++i) {
       std::string word = argv[i];
       if (word.rfind("-", 0) == 0) {
-        if (word.find('=') == std::string::npos &&
-            (word == "--log-format" || word == "--log-level"))
-          ++i;
+        if (word == "--log-format" || word == "--log-level" || word == "--seed") ++i;
         continue;
       }
       std::vector<std::string> names;
