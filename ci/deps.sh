@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config clang-format
+  build-essential cmake ninja-build ccache pkg-config clang-format clang libclang-rt-14-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libboost-dev libboost-filesystem-dev
   libpqxx-dev libpq-dev libhiredis-dev librdkafka-dev
@@ -14,6 +14,9 @@ packages=(
   postgresql-15 postgresql-client redis-server redis-tools kcat
   iproute2 procps
 )
+
+# Node.js runs the Toxiproxy client compatibility test; a machine may already have its own node.
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -18,3 +18,33 @@ function(faultline_test name)
   set_tests_properties(${name} PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
                        ENVIRONMENT "FAULTLINE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
+
+# faultline_fuzz_target(<name> SOURCES ... [LIBS ...] [CORPUS dir])
+#
+# A fuzz target is a source defining LLVMFuzzerTestOneInput. In every build it is also linked with
+# harness/testing/fuzz_driver.cpp into <name>_replay, a ctest test (label `unit`) that feeds it the
+# corpus and a bounded number of seeded random and mutated inputs — so the default build exercises
+# it under whatever sanitizer preset is in use. With the `fuzz` preset (clang), <name> is a real
+# libFuzzer binary and a ctest test (label `fuzz`) fuzzes it for a bounded time.
+function(faultline_fuzz_target name)
+  cmake_parse_arguments(F "" "CORPUS;SECONDS" "SOURCES;LIBS" ${ARGN})
+  if(NOT F_SECONDS)
+    set(F_SECONDS 30)
+  endif()
+  add_executable(${name}_replay ${F_SOURCES} ${PROJECT_SOURCE_DIR}/harness/testing/fuzz_driver.cpp)
+  target_link_libraries(${name}_replay PRIVATE ${F_LIBS} faultline_core)
+  target_include_directories(${name}_replay PRIVATE ${PROJECT_SOURCE_DIR})
+  set_target_properties(${name}_replay PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME ${name}_replay COMMAND ${name}_replay ${F_CORPUS})
+  set_tests_properties(${name}_replay PROPERTIES LABELS unit TIMEOUT 300)
+  if(FAULTLINE_FUZZ)
+    add_executable(${name} ${F_SOURCES})
+    target_link_libraries(${name} PRIVATE ${F_LIBS})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+    add_test(NAME ${name}_fuzz COMMAND ${name} -max_total_time=${F_SECONDS} -rss_limit_mb=2048
+                                      ${F_CORPUS})
+    set_tests_properties(${name}_fuzz PROPERTIES LABELS fuzz TIMEOUT 600)
+  endif()
+endfunction()
