@@ -23,6 +23,8 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/testing/process_testing.h"
+
 #include "harness/core/error.h"
 #include "harness/core/run_dir.h"
 #include "harness/core/supervisor.h"
@@ -32,66 +34,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-template <typename Condition>
-bool wait_until(Condition condition) {  // a 20 s bound, not a timing
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "faultline-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw Error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-// Makes this process the reaper of its descendants' orphans (instead of init), so that the test
-// reaps them itself. Whatever is still a child of this process at the end, which only a failed
-// test leaves, is killed and reaped.
-class Subreaper {
- public:
-  Subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
-  ~Subreaper() {
-    std::error_code ec;
-    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-      const pid_t pid = static_cast<pid_t>(std::atoi(it->path().filename().c_str()));
-      const auto status = read_process_status(pid);
-      if (pid <= 0 || !status || status->ppid != ::getpid()) continue;
-      ::kill(pid, SIGKILL);  // our child, unreaped: the pid cannot be anyone else's
-      ::waitpid(pid, nullptr, 0);
-    }
-    ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-  }
-  // Waits (bounded) for `pid`, an orphan handed to us, to exit, and reaps it.
-  bool reap(pid_t pid) {
-    return wait_until([pid] {
-      const pid_t done = ::waitpid(pid, nullptr, WNOHANG);
-      return done == pid || (done < 0 && errno == ECHILD);
-    });
-  }
-};
+using testing::read_file;
+using testing::Subreaper;
+using testing::TempDir;
+using testing::wait_until;
 
 // A forked process that runs `body` and then stays until killed (by the test, or the destructor).
 // With `own_group` it leads a process group of its own as soon as the constructor returns.

@@ -25,6 +25,8 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/testing/process_testing.h"
+
 #include "harness/core/error.h"
 #include "harness/core/reaper.h"
 #include "harness/core/supervisor.h"
@@ -34,40 +36,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-template <typename Condition>
-bool wait_until(Condition condition) {  // a 20 s bound, not a timing
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "faultline-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw Error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::read_file;
+using testing::Subreaper;
+using testing::TempDir;
+using testing::wait_until;
 
 // A forked stand-in for the harness: runs `body`, which reports one line to the test and then
 // blocks until the test kills it. The destructor kills it if the test did not (a failed ASSERT).
@@ -118,32 +90,6 @@ class FakeHarness {
 [[noreturn]] void block_forever() {
   for (;;) ::pause();
 }
-
-// Makes this process the reaper of its descendants' orphans (instead of init), so that the test
-// reaps them itself. Whatever is still a child of this process at the end, which only a failed
-// test leaves, is killed and reaped.
-class Subreaper {
- public:
-  Subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
-  ~Subreaper() {
-    std::error_code ec;
-    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-      const pid_t pid = static_cast<pid_t>(std::atoi(it->path().filename().c_str()));
-      const auto status = read_process_status(pid);
-      if (pid <= 0 || !status || status->ppid != ::getpid()) continue;
-      ::kill(pid, SIGKILL);  // our child, unreaped: the pid cannot be anyone else's
-      ::waitpid(pid, nullptr, 0);
-    }
-    ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-  }
-  // Waits (bounded) for `pid`, an orphan handed to us, to exit, and reaps it.
-  bool reap(pid_t pid) {
-    return wait_until([pid] {
-      const pid_t done = ::waitpid(pid, nullptr, WNOHANG);
-      return done == pid || (done < 0 && errno == ECHILD);
-    });
-  }
-};
 
 bool exited(pid_t pid) {
   const auto status = read_process_status(pid);

@@ -1,0 +1,61 @@
+#include "harness/testing/process_testing.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "harness/core/error.h"
+#include "harness/core/run_dir.h"
+
+namespace faultline::testing {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "faultline-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw Error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+Subreaper::Subreaper() {
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+Subreaper::~Subreaper() {
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(it->path().filename().c_str()));
+    const auto status = read_process_status(pid);
+    if (pid <= 0 || !status || status->ppid != ::getpid()) continue;
+    ::kill(pid, SIGKILL);  // our child, unreaped: the pid cannot be anyone else's
+    ::waitpid(pid, nullptr, 0);
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+}
+
+bool Subreaper::reap(pid_t pid) {
+  return wait_until([pid] {
+    const pid_t done = ::waitpid(pid, nullptr, WNOHANG);
+    return done == pid || (done < 0 && errno == ECHILD);
+  });
+}
+
+}  // namespace faultline::testing

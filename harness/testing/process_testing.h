@@ -1,0 +1,58 @@
+// Helpers for tests that start processes and touch the file system: a bounded wait for a
+// condition, a temporary directory, whole-file reads, and a subreaper that collects the orphans a
+// test's processes leave so that nothing outlives the test.
+//
+// Thread safety: TempDir and Subreaper are owned by one test; wait_until polls from the caller's
+// thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+namespace faultline::testing {
+
+// Polls `condition` until it holds (true) or `bound` has passed (false). The bound is generous on
+// purpose: it is a limit on how long a broken test hangs, not a timing the test asserts.
+template <typename Condition>
+bool wait_until(Condition condition, std::chrono::milliseconds bound = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+std::string read_file(const std::filesystem::path& path);
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Makes this process the reaper of its descendants' orphans (instead of init), so the test reaps
+// them itself. Whatever is still a child of this process at the end, which only a failed test
+// leaves, is killed and reaped.
+class Subreaper {
+ public:
+  Subreaper();
+  ~Subreaper();
+  Subreaper(const Subreaper&) = delete;
+  Subreaper& operator=(const Subreaper&) = delete;
+  // Waits (bounded) for `pid`, an orphan handed to us, to exit, and reaps it.
+  bool reap(pid_t pid);
+};
+
+}  // namespace faultline::testing
