@@ -1,5 +1,9 @@
 // Runs the `faultline` binary as users do and checks exit codes, error lines and report files.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/core/run_dir.h"
 #include "harness/testing/covers.h"
 
 namespace fs = std::filesystem;
@@ -143,6 +148,43 @@ TEST_F(CliTest, SecretsFromTheEnvironmentStayOutOfReports) {
     EXPECT_EQ(content.find("Expected equality"), std::string::npos) << name;
     EXPECT_NE(content.find("[redacted]"), std::string::npos) << name;
   }
+}
+
+// A harness killed with SIGKILL while its watchdog was off leaves its run directory and a pending
+// heal; `faultline reap` runs the heal and removes the directory, and a second reap finds nothing.
+TEST_F(CliTest, ReapCleansADeadRunAndHealsItsFault) {
+  const fs::path runs = dir_ / "runs";
+  const fs::path marker = dir_ / "healed";
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const pid_t harness = ::fork();
+  ASSERT_GE(harness, 0);
+  if (harness == 0) {
+    ::close(fds[0]);
+    auto run = faultline::RunDirectory::create("cli reap test", {.root = runs, .watchdog = false});
+    run.add_heal_action("touch the marker", {"touch", marker.string()});
+    if (::write(fds[1], "x", 1) != 1) ::_exit(1);
+    for (;;) ::pause();
+  }
+  ::close(fds[1]);
+  char byte = 0;
+  pollfd ready{fds[0], POLLIN, 0};
+  const bool started = ::poll(&ready, 1, 20000) == 1 && ::read(fds[0], &byte, 1) == 1;
+  ::close(fds[0]);
+  ::kill(harness, SIGKILL);
+  ::waitpid(harness, nullptr, 0);
+  ASSERT_TRUE(started);
+
+  CliRun dry = run("reap --dry-run --root " + runs.string());
+  EXPECT_EQ(dry.code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would reap"), std::string::npos) << dry.out;
+  EXPECT_FALSE(fs::exists(marker)) << "a dry run changes nothing";
+
+  CliRun reap = run("reap --root " + runs.string());
+  EXPECT_EQ(reap.code, 0) << reap.err;
+  EXPECT_TRUE(fs::exists(marker)) << reap.out;
+  EXPECT_TRUE(fs::is_empty(runs)) << reap.out;
+  EXPECT_NE(run("reap --root " + runs.string()).out.find("nothing to reap"), std::string::npos);
 }
 
 }  // namespace
