@@ -5,9 +5,8 @@
 #include <regex>
 #include <sstream>
 
-#include <yaml-cpp/yaml.h>
-
 #include "harness/core/text.h"
+#include "harness/core/yaml_reader.h"
 
 namespace faultline::trace {
 namespace {
@@ -22,66 +21,15 @@ const std::vector<std::string> kKinds = {"unit", "edge", "property", "integratio
 const std::regex kRequirementId(R"(REQ-([A-Z][A-Z0-9]*)-(\d{2}))");
 const std::regex kTestId(R"((UT|ET|PT|IT)-([A-Z][A-Z0-9]*)-(\d{2})(?:\.(\d+))?)");
 
-class Loader {
+class Loader : public YamlReader {
  public:
-  explicit Loader(std::string file) : file_(std::move(file)) {}
-
-  SourceLocation at(const YAML::Node& node) const {
-    const auto mark = node.Mark();
-    if (mark.is_null()) return {file_};
-    return {file_, mark.line + 1, mark.column + 1};
-  }
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& problem) const {
-    throw InputError(at(node), problem);
-  }
-
-  void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
-                  const std::string& what) const {
-    if (!map.IsMap()) fail(map, what + " must be a mapping");
-    for (const auto& kv : map) {
-      const auto key = kv.first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        fail(kv.first, "unknown key '" + key + "' in " + what + did_you_mean(key, allowed));
-      }
-    }
-  }
-
-  std::string scalar(const YAML::Node& map, const char* key, bool required,
-                     const std::string& what) const {
-    const YAML::Node node = map[key];
-    if (!node) {
-      if (required) fail(map, what + " has no '" + key + "'");
-      return {};
-    }
-    if (!node.IsScalar()) fail(node, std::string("'") + key + "' must be a string");
-    return node.as<std::string>();
-  }
-
-  std::vector<std::string> strings(const YAML::Node& map, const char* key) const {
-    std::vector<std::string> out;
-    const YAML::Node node = map[key];
-    if (!node) return out;
-    if (node.IsScalar()) return {node.as<std::string>()};
-    if (!node.IsSequence()) fail(node, std::string("'") + key + "' must be a list of strings");
-    for (const auto& item : node) {
-      if (!item.IsScalar()) fail(item, std::string("'") + key + "' must be a list of strings");
-      out.push_back(item.as<std::string>());
-    }
-    return out;
-  }
+  explicit Loader(std::string file) : YamlReader(std::move(file)) {}
 
   Matrix load(std::string_view text) {
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::ParserException& e) {
-      throw InputError({file_, e.mark.line + 1, e.mark.column + 1}, e.msg);
-    }
-    if (!root || root.IsNull()) throw InputError({file_}, "empty matrix file");
+    const YAML::Node root = parse(text, "matrix file");
     check_keys(root, kTopKeys, "the matrix");
     Matrix m;
-    m.file = file_;
+    m.file = file();
     m.name = scalar(root, "matrix", true, "the matrix");
     m.seed = scalar(root, "seed", false, "the matrix");
     const YAML::Node reqs = root["requirements"];
@@ -188,7 +136,6 @@ class Loader {
     }
   }
 
-  std::string file_;
   std::map<std::string, int> seen_;
 };
 
