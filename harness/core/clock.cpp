@@ -126,6 +126,10 @@ bool RealClock::cancel(TimerId id) {
   return timers_.remove(id);
 }
 
+void RealClock::sleep_for(Duration d) {
+  if (d > Duration::zero()) std::this_thread::sleep_for(d);
+}
+
 void RealClock::run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {

@@ -46,6 +46,11 @@ class Clock {
   // Returns true if the timer had not fired yet and now never will.
   virtual bool cancel(TimerId id) = 0;
 
+  // Waits `d` on this clock. A RealClock sleeps the calling thread; a ManualClock advances itself
+  // by `d`, firing the timers that fall due — in a simulation the waiting thread is the one that
+  // moves time, so code that polls (health waits, backoff) runs unchanged and instantly.
+  virtual void sleep_for(Duration d) = 0;
+
   // Nanoseconds since the clock's epoch, the form journals record.
   std::int64_t now_ns() const { return now().time_since_epoch().count(); }
 };
@@ -79,6 +84,7 @@ class ManualClock final : public Clock {
   bool simulated() const override { return true; }
   TimerId call_at(TimePoint deadline, std::function<void()> fn) override;
   bool cancel(TimerId id) override;
+  void sleep_for(Duration d) override { advance(d); }
 
   // Moves time forward by `d`, firing due timers in order; time is set to each timer's deadline
   // while it runs. Timers scheduled by a callback fire in the same call if they fall due.
@@ -106,6 +112,7 @@ class RealClock final : public Clock {
   bool simulated() const override { return false; }
   TimerId call_at(TimePoint deadline, std::function<void()> fn) override;
   bool cancel(TimerId id) override;
+  void sleep_for(Duration d) override;
 
  private:
   void run();

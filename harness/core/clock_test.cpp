@@ -73,6 +73,15 @@ TEST(ManualClock, RunNextJumpsToTheNextDeadline) {
   EXPECT_FALSE(clock.run_next());
 }
 
+TEST(ManualClock, SleepForAdvancesSimulatedTimeAndFiresTimers) {
+  ManualClock clock;
+  bool fired = false;
+  clock.call_after(30s, [&] { fired = true; });
+  clock.sleep_for(10min);
+  EXPECT_TRUE(fired);
+  EXPECT_EQ(clock.now().time_since_epoch(), 10min);
+}
+
 TEST(ManualClock, WallTimeFollowsSimulatedTime) {
   const auto start = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
   ManualClock clock(start);
