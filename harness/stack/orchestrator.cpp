@@ -176,7 +176,9 @@ std::vector<ServiceStatus> Orchestrator::monitor_health() {
         } else {
           const ProbeResult probe = e.handle->probe();
           e.detail = probe.detail;
-          const int retries = s->healthcheck ? std::max(1, s->healthcheck->retries) : 1;
+          // Without a healthcheck of its own, a service is judged by the backend's readiness
+          // probe with compose's default of 3 retries, so one dropped probe restarts nothing.
+          const int retries = s->healthcheck ? std::max(1, s->healthcheck->retries) : 3;
           if (probe.ok) {
             e.failures_in_a_row = 0;
           } else if (++e.failures_in_a_row >= retries) {
