@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 ci/deps.sh || exit 1
+# ccache hits across clones and checkouts: paths are taken relative to the source tree.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake --preset default >/dev/null || exit 1
 cmake --build --preset default -j "$(nproc)" || exit 1
 
