@@ -1,0 +1,212 @@
+#include "suites/conformance/redis/redis_pair.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "fakes/redis/server.h"
+#include "harness/core/clock.h"
+#include "harness/core/event_loop.h"
+#include "harness/core/run_dir.h"
+#include "harness/core/supervisor.h"
+
+namespace faultline::conformance::redis {
+
+using fakes::redis::testing::RedisTestClient;
+
+struct RedisPair::Processes {
+  std::optional<RunDirectory> run;
+  std::optional<Supervisor> supervisor;
+  std::optional<Child> real;
+  std::unique_ptr<RealClock> clock;
+  std::unique_ptr<EventLoop> loop;
+  std::unique_ptr<fakes::redis::RedisFake> fake;
+};
+
+namespace {
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::map<std::string, std::string> load_limitations() {
+  const char* root = std::getenv("FAULTLINE_SOURCE_DIR");
+  const std::filesystem::path path =
+      std::filesystem::path(root ? root : FAULTLINE_SOURCE) / "fakes/redis/KNOWN_LIMITATIONS.yaml";
+  std::map<std::string, std::string> out;
+  const YAML::Node doc = YAML::LoadFile(path.string());
+  for (const auto& entry : doc["limitations"]) {
+    if (!entry["case"]) continue;  // documented, but not a conformance case
+    out[entry["case"].as<std::string>()] = entry["reason"].as<std::string>();
+  }
+  return out;
+}
+
+class PairEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { RedisPair::get().start(); }
+  void TearDown() override { RedisPair::get().stop(); }
+};
+
+[[maybe_unused]] auto* const kEnvironment =
+    ::testing::AddGlobalTestEnvironment(new PairEnvironment);
+
+}  // namespace
+
+std::string find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const auto end = dirs.find(':', start);
+    const std::string dir = dirs.substr(start, end == std::string::npos ? end : end - start);
+    const auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return "";
+}
+
+RedisPair& RedisPair::get() {
+  static RedisPair pair;
+  return pair;
+}
+
+void RedisPair::start() {
+  limitations_ = load_limitations();
+  processes_ = new Processes;
+  // The run directory forks its watchdog: create it before any thread starts.
+  processes_->run.emplace(RunDirectory::create("redis-conformance"));
+  processes_->supervisor.emplace(*processes_->run);
+  processes_->clock = std::make_unique<RealClock>();
+  processes_->loop = std::make_unique<EventLoop>();
+  fakes::redis::RedisFakeOptions options;
+  options.seed = 1;
+  processes_->fake =
+      std::make_unique<fakes::redis::RedisFake>(*processes_->loop, *processes_->clock, options);
+  processes_->fake->start();
+  fake_port_ = processes_->fake->port();
+
+  const std::string server = find_program("redis-server");
+  if (server.empty()) {
+    skip_reason_ = "redis-server is not installed (apt-get install redis-server)";
+    return;
+  }
+  const auto dir = processes_->run->path() / "redis-server";
+  std::filesystem::create_directories(dir);
+  std::string last_error;
+  for (int attempt = 0; attempt < 3 && !processes_->real; ++attempt) {
+    real_port_ = free_port();
+    ProcessSpec spec;
+    spec.argv = {server,   "--port",       std::to_string(real_port_),
+                 "--bind", "127.0.0.1",    "--save",
+                 "",       "--appendonly", "no",
+                 "--dir",  dir.string(),   "--daemonize",
+                 "no"};
+    spec.cwd = dir;
+    spec.stdout_path = dir / "stdout.log";
+    spec.stderr_path = dir / "stderr.log";
+    Child child = processes_->supervisor->spawn(spec);
+    // Wait (bounded) until it answers PING, or has exited (a port taken meanwhile: retry).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    bool ready = false;
+    while (!ready && child.running() && std::chrono::steady_clock::now() < deadline) {
+      if (auto c = RedisTestClient::try_tcp("127.0.0.1", real_port_)) {
+        ready = c->cmd({"PING"}) == "+PONG";
+      }
+      if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
+    }
+    if (ready) {
+      processes_->real.emplace(std::move(child));
+    } else {
+      child.terminate();
+      last_error = "redis-server did not answer on port " + std::to_string(real_port_);
+    }
+  }
+  if (!processes_->real) throw std::runtime_error(last_error);
+}
+
+ToolResult RedisPair::run_tool(const std::vector<std::string>& argv,
+                               std::chrono::seconds limit) const {
+  static int counter = 0;
+  const auto out = processes_->run->path() / ("tool-" + std::to_string(++counter) + ".out");
+  ProcessSpec spec;
+  spec.argv = argv;
+  spec.stdout_path = out;
+  spec.stderr_path = out.string() + ".err";
+  Child child = processes_->supervisor->spawn(spec);
+  ToolResult result;
+  if (!wait_for_exit(child.pid(), std::chrono::duration_cast<std::chrono::milliseconds>(limit))) {
+    child.terminate();
+    result.status = "timed out";
+  } else {
+    const ExitStatus status = child.wait();
+    result.ok = status.success();
+    result.status = status.str();
+  }
+  std::ifstream in(out);
+  result.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return result;
+}
+
+void RedisPair::stop() {
+  if (!processes_) return;
+  processes_->fake.reset();
+  processes_->loop.reset();
+  processes_->clock.reset();
+  if (processes_->real) processes_->real->terminate();
+  processes_->real.reset();
+  processes_->supervisor.reset();
+  if (processes_->run) processes_->run->close();
+  delete processes_;
+  processes_ = nullptr;
+}
+
+RedisTestClient RedisPair::real_client() const {
+  return RedisTestClient::tcp("127.0.0.1", real_port_);
+}
+
+RedisTestClient RedisPair::fake_client() const {
+  return RedisTestClient::tcp("127.0.0.1", fake_port_);
+}
+
+void RedisPair::reset() const {
+  const std::vector<std::vector<std::string>> commands = {
+      {"FLUSHALL"},
+      {"CONFIG", "SET", "maxmemory", "0"},
+      {"CONFIG", "SET", "maxmemory-policy", "noeviction"}};
+  real_client().pipeline(commands);
+  fake_client().pipeline(commands);
+}
+
+std::optional<std::string> RedisPair::limitation_for(const std::string& case_id) const {
+  const auto it = limitations_.find(case_id);
+  if (it == limitations_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace faultline::conformance::redis
