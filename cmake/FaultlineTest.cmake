@@ -43,8 +43,12 @@ function(faultline_fuzz_target name)
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+    # libFuzzer adds what it finds to the first corpus directory: a working copy in the build
+    # tree, so the checked-in seed corpus never changes under a fuzz run.
+    set(work_corpus ${CMAKE_BINARY_DIR}/fuzz/${name}_corpus)
+    file(MAKE_DIRECTORY ${work_corpus})
     add_test(NAME ${name}_fuzz COMMAND ${name} -max_total_time=${F_SECONDS} -rss_limit_mb=2048
-                                      ${F_CORPUS})
+                                      ${work_corpus} ${F_CORPUS})
     set_tests_properties(${name}_fuzz PROPERTIES LABELS fuzz TIMEOUT 600)
   endif()
 endfunction()
