@@ -58,7 +58,12 @@ class WebhookReceiver {
     });
   }
   ~WebhookReceiver() {
-    acceptor_.close();
+    // Wake a thread still blocked in accept() with a connection of our own (closing the acceptor
+    // from this thread would race with it), then join it; the acceptor closes after that.
+    boost::system::error_code ec;
+    tcp::socket wake(io_);
+    wake.connect(acceptor_.local_endpoint(), ec);
+    wake.close(ec);
     if (thread_.joinable()) thread_.join();
   }
   int port() const { return acceptor_.local_endpoint().port(); }
