@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/proxy/proxy_test_support.h"
+#include "harness/core/ports.h"
 #include "harness/core/run_dir.h"
 #include "harness/core/supervisor.h"
 #include "harness/testing/process_testing.h"
@@ -35,17 +36,6 @@ class RunEnvironment : public ::testing::Environment {
 };
 const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new RunEnvironment);
 
-std::uint16_t free_port() {
-  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
-
 struct CommandRun {
   ExitStatus status;
   std::string err;
@@ -64,7 +54,7 @@ CommandRun run_to_end(std::vector<std::string> args) {
 const fs::path kFixtures = fs::path(FAULTLINE_SOURCE) / "fixtures" / "proxy";
 
 TEST(ProxyCommand, ServesConfigAndApiAndStopsOnSigterm) {
-  const std::uint16_t api = free_port();
+  const std::uint16_t api = pick_free_port();
   faultline::testing::TempDir dir;
   Supervisor sup(*g_run);
   Child child =

@@ -23,21 +23,11 @@
 
 #include "chaos/proxy/proxy_test_support.h"
 #include "harness/core/error.h"
+#include "harness/core/ports.h"
 #include "harness/core/run_dir.h"
 #include "harness/core/supervisor.h"
 
 namespace faultline::proxy::testing {
-
-inline std::uint16_t free_port() {
-  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
 
 inline bool executable(const std::string& path) {
   return ::access(path.c_str(), X_OK) == 0;
@@ -100,7 +90,7 @@ class RedisServer {
  public:
   static bool available() { return executable("/usr/bin/redis-server"); }
 
-  explicit RedisServer(RunDirectory& run) : dir_(run, "redis"), port_(free_port()) {
+  explicit RedisServer(RunDirectory& run) : dir_(run, "redis"), port_(pick_free_port()) {
     Supervisor sup(run);
     child_ = sup.spawn({{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
                          "--save", "", "--appendonly", "no", "--dir", dir_.path().string()},
@@ -139,7 +129,7 @@ class PostgresServer {
            executable("/usr/bin/setpriv");
   }
 
-  explicit PostgresServer(RunDirectory& run) : dir_(run, "postgres"), port_(free_port()) {
+  explicit PostgresServer(RunDirectory& run) : dir_(run, "postgres"), port_(pick_free_port()) {
     const auto data = dir_.path() / "data";
     if (::chown(dir_.path().c_str(), 65534, 65534) != 0) {
       problem_ = "cannot hand the data directory to nobody";

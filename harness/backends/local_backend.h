@@ -38,10 +38,6 @@ class LocalBackend final : public stack::Backend {
   Supervisor supervisor_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound, read, released). A server started on
-// it may still lose a race with another process; the caller's health wait then fails with the
-// server's own "address in use" in its log.
-int pick_free_port();
 // The full path of `program` in PATH, or nullopt.
 std::optional<std::filesystem::path> find_program(const std::string& program);
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "harness/backends/local_backend.h"
+#include "harness/core/ports.h"
 #include "harness/stack/values.h"
 
 namespace faultline::backends {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "harness/core/error.h"
+#include "harness/core/ports.h"
 #include "harness/core/run_dir.h"
 #include "harness/core/supervisor.h"
 
@@ -66,22 +67,6 @@ std::string tail_of(const fs::path& file) {
   ss << in.rdbuf();
   std::string s = ss.str();
   return s.size() > 2000 ? s.substr(s.size() - 2000) : s;
-}
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw Error("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw Error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 std::string random_suffix() {
@@ -236,7 +221,7 @@ RealPostgres::RealPostgres(RunDirectory& run, RealPostgresOptions options)
   chown_tree(impl_->data, impl_->user);
   ::chmod(impl_->data.c_str(), 0700);
   for (int attempt = 0;; ++attempt) {
-    impl_->port = free_port();
+    impl_->port = pick_free_port();
     try {
       impl_->start_server();
       return;

@@ -26,6 +26,7 @@
 
 #include "chaos/proxy/proxy_test_support.h"
 #include "harness/core/error.h"
+#include "harness/core/ports.h"
 #include "harness/core/run_dir.h"
 #include "harness/core/supervisor.h"
 
@@ -34,17 +35,6 @@ using namespace faultline::proxy::testing;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::uint16_t free_port() {
-  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
 
 Fd listen_any(std::uint16_t* port) {
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -68,7 +58,7 @@ void emit(const char* name, double value, const char* unit) {
 
 // The proxy process and its API.
 struct ProxyProcess {
-  ProxyProcess(RunDirectory& run, const std::string& faultline) : api_port(free_port()) {
+  ProxyProcess(RunDirectory& run, const std::string& faultline) : api_port(pick_free_port()) {
     Supervisor sup(run);
     child.emplace(sup.spawn({{faultline, "--log-level", "warn", "proxy", "--api",
                               "127.0.0.1:" + std::to_string(api_port)},
@@ -197,7 +187,7 @@ void redis_section(RunDirectory& run, ProxyProcess& proxy) {
     std::printf("# redis-server or redis-benchmark missing: redis figures skipped\n");
     return;
   }
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = pick_free_port();
   Supervisor sup(run);
   Child redis = sup.spawn({{"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
                             "--save", "", "--appendonly", "no", "--dir", run.path().string()},
