@@ -19,22 +19,7 @@ namespace {
 using namespace testing;
 namespace fs = std::filesystem;
 
-RunDirectory* g_run = nullptr;
-class RunEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    run_.emplace(RunDirectory::create("proxy_cmd_test"));
-    g_run = &*run_;
-  }
-  void TearDown() override {
-    g_run = nullptr;
-    run_.reset();
-  }
-
- private:
-  std::optional<RunDirectory> run_;
-};
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new RunEnvironment);
+FAULTLINE_RUN_DIRECTORY_ENVIRONMENT("proxy_cmd_test");
 
 struct CommandRun {
   ExitStatus status;
@@ -44,7 +29,7 @@ struct CommandRun {
 CommandRun run_to_end(std::vector<std::string> args) {
   faultline::testing::TempDir dir;
   args.insert(args.begin(), FAULTLINE_BIN);
-  Supervisor sup(*g_run);
+  Supervisor sup(faultline::testing::test_run_directory());
   Child child = sup.spawn({args, {}, {}, dir.path() / "out", dir.path() / "err"});
   if (!wait_for_exit(child.pid(), std::chrono::seconds(30))) child.terminate();
   CommandRun r{child.wait(), faultline::testing::read_file(dir.path() / "err")};
@@ -56,7 +41,7 @@ const fs::path kFixtures = fs::path(FAULTLINE_SOURCE) / "fixtures" / "proxy";
 TEST(ProxyCommand, ServesConfigAndApiAndStopsOnSigterm) {
   const std::uint16_t api = pick_free_port();
   faultline::testing::TempDir dir;
-  Supervisor sup(*g_run);
+  Supervisor sup(faultline::testing::test_run_directory());
   Child child =
       sup.spawn({{FAULTLINE_BIN, "proxy", "--config", (kFixtures / "proxies.json").string(),
                   "--api", "127.0.0.1:" + std::to_string(api)},

@@ -13,6 +13,7 @@
 #include "harness/core/clock.h"
 #include "harness/core/event_loop.h"
 #include "harness/testing/covers.h"
+#include "harness/testing/process_testing.h"
 
 #ifndef PROXY_NODE_SOURCE
 #error "PROXY_NODE_SOURCE must name chaos/proxy/node_client_test"
@@ -27,22 +28,7 @@ namespace {
 using namespace testing;
 namespace fs = std::filesystem;
 
-RunDirectory* g_run = nullptr;
-class RunEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    run_.emplace(RunDirectory::create("proxy_node_client_test"));
-    g_run = &*run_;
-  }
-  void TearDown() override {
-    g_run = nullptr;
-    run_.reset();
-  }
-
- private:
-  std::optional<RunDirectory> run_;
-};
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new RunEnvironment);
+FAULTLINE_RUN_DIRECTORY_ENVIRONMENT("proxy_node_client_test");
 
 bool on_path(const std::string& program) {
   const char* path = std::getenv("PATH");
@@ -63,7 +49,7 @@ TEST(ToxiproxyNodeClient, DrivesTheApiUnchanged) {
   fs::create_directories(install);
   fs::copy_file(fs::path(PROXY_NODE_SOURCE) / "package.json", install / "package.json",
                 fs::copy_options::overwrite_existing);
-  const auto npm = run_command(*g_run, install,
+  const auto npm = run_command(faultline::testing::test_run_directory(), install,
                                {"npm", "install", "--no-audit", "--no-fund", "--loglevel=error"},
                                std::chrono::seconds(180));
   if (!npm.status.success()) {
@@ -76,7 +62,7 @@ TEST(ToxiproxyNodeClient, DrivesTheApiUnchanged) {
   EchoServer echo;
   ProxyServer server(loop, clock, faultline::testing::test_rng());
   HttpApi api(server, "127.0.0.1:0");
-  Supervisor sup(*g_run);
+  Supervisor sup(faultline::testing::test_run_directory());
   const fs::path out = install / "test.out";
   const fs::path err = install / "test.err";
   Child node = sup.spawn({{"node", (fs::path(PROXY_NODE_SOURCE) / "test.js").string()},

@@ -15,6 +15,7 @@
 #include "harness/core/clock.h"
 #include "harness/core/event_loop.h"
 #include "harness/testing/covers.h"
+#include "harness/testing/process_testing.h"
 
 namespace faultline::proxy {
 namespace {
@@ -23,23 +24,7 @@ using namespace testing;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-// The run directory is made before any thread starts (it forks the watchdog).
-RunDirectory* g_run = nullptr;
-class RunEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    run_.emplace(RunDirectory::create("proxy_local_test"));
-    g_run = &*run_;
-  }
-  void TearDown() override {
-    g_run = nullptr;
-    run_.reset();
-  }
-
- private:
-  std::optional<RunDirectory> run_;
-};
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new RunEnvironment);
+FAULTLINE_RUN_DIRECTORY_ENVIRONMENT("proxy_local_test");
 
 struct RedisReply {
   std::unique_ptr<redisReply, void (*)(void*)> reply{nullptr, freeReplyObject};
@@ -73,7 +58,7 @@ struct Redis {
 struct RedisProxyTest : ::testing::Test {
   void SetUp() override {
     if (!RedisServer::available()) GTEST_SKIP() << "redis-server is not installed";
-    redis.emplace(*g_run);
+    redis.emplace(faultline::testing::test_run_directory());
     ASSERT_TRUE(redis->ready()) << slurp(redis->dir() / "redis.log");
     server.emplace(loop, clock, faultline::testing::test_rng());
     proxy = server->add_proxy(
@@ -98,7 +83,7 @@ TEST_F(RedisProxyTest, PassesCommandsThroughUnchanged) {
   auto got = c.command("GET k");
   ASSERT_TRUE(got.reply);
   EXPECT_EQ(std::string(got.reply->str, got.reply->len), big);
-  const auto cli = run_command(*g_run, redis->dir(),
+  const auto cli = run_command(faultline::testing::test_run_directory(), redis->dir(),
                                {"redis-cli", "-p", std::to_string(proxy.port()), "STRLEN", "k"});
   EXPECT_TRUE(cli.status.success()) << cli.err;
   EXPECT_EQ(cli.out, "300000\n");
@@ -125,8 +110,8 @@ TEST_F(RedisProxyTest, ResetPeerGivesTheClientAConnectionReset) {
   EXPECT_FALSE(r.reply);
   EXPECT_EQ(r.err, REDIS_ERR_IO) << r.errstr;
   EXPECT_NE(r.errstr.find("reset"), std::string::npos) << r.errstr;
-  const auto cli =
-      run_command(*g_run, redis->dir(), {"redis-cli", "-p", std::to_string(proxy.port()), "PING"});
+  const auto cli = run_command(faultline::testing::test_run_directory(), redis->dir(),
+                               {"redis-cli", "-p", std::to_string(proxy.port()), "PING"});
   EXPECT_NE((cli.out + cli.err).find("reset"), std::string::npos) << cli.out << cli.err;
 }
 
@@ -204,7 +189,7 @@ struct PostgresProxyTest : ::testing::Test {
   void SetUp() override {
     if (!PostgresServer::available())
       GTEST_SKIP() << "PostgreSQL 15 (initdb, postgres) or setpriv missing";
-    pg.emplace(*g_run);
+    pg.emplace(faultline::testing::test_run_directory());
     ASSERT_EQ(pg->problem(), "");
     server.emplace(loop, clock, faultline::testing::test_rng());
     proxy =
@@ -238,7 +223,7 @@ TEST_F(PostgresProxyTest, QueriesThroughTheProxyWithLatencyAndReset) {
     EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
     tx.commit();
   }
-  const auto psql = run_command(*g_run, pg->dir(),
+  const auto psql = run_command(faultline::testing::test_run_directory(), pg->dir(),
                                 {"psql", "-h", "127.0.0.1", "-p", std::to_string(proxy.port()),
                                  "-U", "postgres", "-d", "postgres", "-tAc", "SELECT 7 * 6"});
   EXPECT_TRUE(psql.status.success()) << psql.err;
@@ -259,7 +244,7 @@ TEST_F(PostgresProxyTest, QueriesThroughTheProxyWithLatencyAndReset) {
 
 TEST_F(PostgresProxyTest, DownRefusesPsql) {
   auto down = server->take_down("pg");
-  const auto psql = run_command(*g_run, pg->dir(),
+  const auto psql = run_command(faultline::testing::test_run_directory(), pg->dir(),
                                 {"psql", "-h", "127.0.0.1", "-p", std::to_string(proxy.port()),
                                  "-U", "postgres", "-d", "postgres", "-tAc", "SELECT 1"});
   EXPECT_FALSE(psql.status.success());

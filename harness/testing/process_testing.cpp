@@ -51,6 +51,25 @@ Subreaper::~Subreaper() {
   ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
 
+namespace {
+RunDirectory* g_test_run = nullptr;
+}  // namespace
+
+void RunDirectoryEnvironment::SetUp() {
+  run_.emplace(RunDirectory::create(label_));
+  g_test_run = &*run_;
+}
+
+void RunDirectoryEnvironment::TearDown() {
+  g_test_run = nullptr;
+  run_.reset();
+}
+
+RunDirectory& test_run_directory() {
+  if (!g_test_run) throw Error("no RunDirectoryEnvironment is set up in this test program");
+  return *g_test_run;
+}
+
 bool Subreaper::reap(pid_t pid) {
   return wait_until([pid] {
     const pid_t done = ::waitpid(pid, nullptr, WNOHANG);

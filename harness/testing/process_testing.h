@@ -10,8 +10,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
+
+#include "harness/core/run_dir.h"
 
 namespace faultline::testing {
 
@@ -55,4 +60,25 @@ class Subreaper {
   bool reap(pid_t pid);
 };
 
+// One RunDirectory for a whole test program, made before any test starts a thread (creating a run
+// forks its watchdog) and closed after the last test. Register it with
+// FAULTLINE_RUN_DIRECTORY_ENVIRONMENT("label") and reach it with test_run_directory().
+class RunDirectoryEnvironment : public ::testing::Environment {
+ public:
+  explicit RunDirectoryEnvironment(std::string label) : label_(std::move(label)) {}
+  void SetUp() override;
+  void TearDown() override;
+
+ private:
+  std::string label_;
+  std::optional<RunDirectory> run_;
+};
+// The environment's run directory; throws faultline::Error outside the environment's lifetime.
+RunDirectory& test_run_directory();
+
 }  // namespace faultline::testing
+
+#define FAULTLINE_RUN_DIRECTORY_ENVIRONMENT(label)             \
+  static const auto* const kFaultlineRunDirectoryEnvironment = \
+      ::testing::AddGlobalTestEnvironment(                     \
+          new ::faultline::testing::RunDirectoryEnvironment(label))
