@@ -175,6 +175,38 @@ std::size_t target_column(const TableDef& def, const json& res_target) {
   return *index;
 }
 
+// What INSERT, UPDATE and DELETE share before they touch a row: the target table, a scope over
+// it, and the RETURNING projection, which alone decides the result's shape (all Describe needs).
+// A clause the fake does not support is refused after the table is found, as before.
+struct WriteTarget {
+  const TableDef* def = nullptr;
+  Scope scope;
+  std::optional<Projection> returning;
+  StatementResult result;
+};
+
+WriteTarget write_target(const json& node, const std::vector<Value>& params, ServerContext& server,
+                         SessionSql& session, const char* unsupported_clause = nullptr,
+                         const char* unsupported_name = nullptr) {
+  WriteTarget w;
+  const json& rel = node.at("relation");
+  w.def = &lookup_table(*server.catalog, rel);
+  if (unsupported_clause && node.contains(unsupported_clause)) {
+    throw not_supported(unsupported_name);
+  }
+  w.scope.table = w.def;
+  w.scope.alias = alias_of(rel);
+  w.scope.params = &params;
+  w.scope.server = &server;
+  w.scope.session = &session;
+  if (node.contains("returningList")) {
+    w.returning = make_projection(node["returningList"], w.scope);
+    w.result.returns_rows = true;
+    w.result.columns = w.returning->columns;
+  }
+  return w;
+}
+
 }  // namespace
 
 StatementResult Executor::select(const json& node, const std::vector<Value>& params,
@@ -343,21 +375,11 @@ StatementResult Executor::select(const json& node, const std::vector<Value>& par
 
 StatementResult Executor::insert(const json& node, const std::vector<Value>& params,
                                  bool describe_only) {
-  const json& rel = node.at("relation");
-  const TableDef& def = lookup_table(*server_.catalog, rel);
-  Scope scope;
-  scope.table = &def;
-  scope.alias = alias_of(rel);
-  scope.params = &params;
-  scope.server = &server_;
-  scope.session = &session_;
-  std::optional<Projection> returning;
-  if (node.contains("returningList")) returning = make_projection(node["returningList"], scope);
-  StatementResult r;
-  if (returning) {
-    r.returns_rows = true;
-    r.columns = returning->columns;
-  }
+  WriteTarget w = write_target(node, params, server_, session_);
+  const TableDef& def = *w.def;
+  Scope& scope = w.scope;
+  const std::optional<Projection>& returning = w.returning;
+  StatementResult& r = w.result;
   if (describe_only) return r;
   check_writable("INSERT");
   std::vector<std::size_t> columns;
@@ -469,22 +491,11 @@ StatementResult Executor::insert(const json& node, const std::vector<Value>& par
 
 StatementResult Executor::update(const json& node, const std::vector<Value>& params,
                                  bool describe_only) {
-  const json& rel = node.at("relation");
-  const TableDef& def = lookup_table(*server_.catalog, rel);
-  if (node.contains("fromClause")) throw not_supported("UPDATE ... FROM");
-  Scope scope;
-  scope.table = &def;
-  scope.alias = alias_of(rel);
-  scope.params = &params;
-  scope.server = &server_;
-  scope.session = &session_;
-  std::optional<Projection> returning;
-  if (node.contains("returningList")) returning = make_projection(node["returningList"], scope);
-  StatementResult r;
-  if (returning) {
-    r.returns_rows = true;
-    r.columns = returning->columns;
-  }
+  WriteTarget w = write_target(node, params, server_, session_, "fromClause", "UPDATE ... FROM");
+  const TableDef& def = *w.def;
+  Scope& scope = w.scope;
+  const std::optional<Projection>& returning = w.returning;
+  StatementResult& r = w.result;
   if (describe_only) return r;
   check_writable("UPDATE");
   if (node.contains("whereClause")) eval(node["whereClause"], scope);
@@ -519,22 +530,11 @@ StatementResult Executor::update(const json& node, const std::vector<Value>& par
 
 StatementResult Executor::remove(const json& node, const std::vector<Value>& params,
                                  bool describe_only) {
-  const json& rel = node.at("relation");
-  const TableDef& def = lookup_table(*server_.catalog, rel);
-  if (node.contains("usingClause")) throw not_supported("DELETE ... USING");
-  Scope scope;
-  scope.table = &def;
-  scope.alias = alias_of(rel);
-  scope.params = &params;
-  scope.server = &server_;
-  scope.session = &session_;
-  std::optional<Projection> returning;
-  if (node.contains("returningList")) returning = make_projection(node["returningList"], scope);
-  StatementResult r;
-  if (returning) {
-    r.returns_rows = true;
-    r.columns = returning->columns;
-  }
+  WriteTarget w = write_target(node, params, server_, session_, "usingClause", "DELETE ... USING");
+  const TableDef& def = *w.def;
+  Scope& scope = w.scope;
+  const std::optional<Projection>& returning = w.returning;
+  StatementResult& r = w.result;
   if (describe_only) return r;
   check_writable("DELETE");
   if (node.contains("whereClause")) eval(node["whereClause"], scope);
