@@ -12,7 +12,7 @@ packages=(
   libpg-query-dev
   gcovr
   postgresql-15 postgresql-client redis-server redis-tools kcat
-  iproute2 procps
+  iproute2 procps iptables chromium
 )
 
 # Node.js runs the Toxiproxy client compatibility test; a machine may already have its own node.

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/core/error.h"
 #include "harness/stack/stack.h"
 
@@ -35,6 +37,15 @@ struct ProbeResult {
   std::string detail;  // what the probe saw, for the journal and for timeout errors
 };
 
+// A fault applied through one of a handle's hooks. heal() undoes it (idempotent); destruction
+// heals too, so a fault never outlives its owner. Hooks with nothing to undo (a kill: the
+// Orchestrator's restart is the recovery) heal as a no-op.
+class HookFault {
+ public:
+  virtual ~HookFault() = default;
+  virtual void heal() = 0;
+};
+
 class ServiceHandle {
  public:
   virtual ~ServiceHandle() = default;
@@ -49,6 +60,13 @@ class ServiceHandle {
   virtual void stop(std::chrono::milliseconds grace) = 0;
   // The fault hooks this handle offers ("kill", "pause", "refuse-connections", "oom", ...).
   virtual std::set<std::string> hooks() const { return {}; }
+  // Applies hook `name` (one of hooks()) with its arguments (e.g. {"exit_code": 137}); throws
+  // UsageError naming the hook for one this handle lacks or arguments it cannot take.
+  virtual std::unique_ptr<HookFault> apply_hook(const std::string& name,
+                                                const nlohmann::json& args) {
+    (void)args;
+    throw UsageError("service has no fault hook '" + name + "'");
+  }
   // Recent log lines, for log-line wait strategies; backends without logs return none.
   virtual std::vector<std::string> logs() const { return {}; }
 };
