@@ -3,7 +3,7 @@
 //   idle      RSS the proxy process adds holding 1,000 idle connections (measured first, on a
 //             fresh process)
 //   bulk      one connection, --bulk-mib MiB one way: throughput direct and proxied, and the ratio
-//   pingpong  --rounds round trips of 64 bytes: p50/p99 direct and proxied, and the ratios
+//   pingpong  --rounds round trips of 64 bytes, direct and proxied interleaved: p50/p99 and ratios
 //   latency   round trips with a 50 ms latency toxic: p50 and its error against 50 ms
 //   bandwidth a 1 MB/s bandwidth toxic: achieved rate and its error
 //   redis     redis-benchmark GET, -P 16 and -c 50, direct and proxied
@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,6 +83,19 @@ struct ProxyProcess {
     auto r = http(api_port, "POST", "/proxies/" + proxy + "/toxics", body.dump());
     if (r.status != 200) throw Error("adding a toxic failed: " + r.body);
   }
+  // CPU seconds (user + system) the proxy process has used so far.
+  double cpu_seconds() const {
+    std::ifstream in("/proc/" + std::to_string(child->pid()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the command name's closing parenthesis; utime and stime are fields 14 and 15.
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i >= 14) ticks += std::stod(field);
+    }
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
   double rss_mib() const {
     std::ifstream in("/proc/" + std::to_string(child->pid()) + "/status");
     std::string line;
@@ -125,26 +139,44 @@ struct Percentiles {
   double p99_us;
 };
 
-Percentiles pingpong(std::uint16_t port, int rounds) {
-  Fd c = connect_local(port);
-  const std::string msg(64, 'p');
+// One 64-byte round trip on `fd`, in microseconds; negative if the connection failed.
+double round_trip(int fd, const std::string& msg) {
   char buf[64];
-  std::vector<double> us;
-  us.reserve(static_cast<std::size_t>(rounds));
-  for (int i = 0; i < rounds + 200; ++i) {
-    const auto start = Clock::now();
-    send_all(c.get(), msg);
-    std::size_t got = 0;
-    while (got < 64) {
-      const ssize_t n = ::recv(c.get(), buf, 64 - got, 0);
-      if (n <= 0) return {-1, -1};
-      got += static_cast<std::size_t>(n);
-    }
-    if (i >= 200)
-      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  const auto start = Clock::now();
+  send_all(fd, msg);
+  std::size_t got = 0;
+  while (got < msg.size()) {
+    const ssize_t n = ::recv(fd, buf, msg.size() - got, 0);
+    if (n <= 0) return -1;
+    got += static_cast<std::size_t>(n);
   }
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+Percentiles percentiles(std::vector<double>& us) {
+  if (us.empty()) return {-1, -1};
   std::sort(us.begin(), us.end());
   return {us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
+// Round trips on each port in turn, one at a time, so that direct and proxied see the same
+// machine (a VM's wake-up latency drifts by an order of magnitude over seconds); the first 200
+// of each warm up and are not counted.
+std::vector<Percentiles> pingpong(const std::vector<std::uint16_t>& ports, int rounds) {
+  std::vector<Fd> conns;
+  for (const auto port : ports) conns.push_back(connect_local(port));
+  const std::string msg(64, 'p');
+  std::vector<std::vector<double>> us(ports.size());
+  for (int i = 0; i < rounds + 200; ++i) {
+    for (std::size_t k = 0; k < conns.size(); ++k) {
+      const double t = round_trip(conns[k].get(), msg);
+      if (t < 0) return std::vector<Percentiles>(ports.size(), Percentiles{-1, -1});
+      if (i >= 200) us[k].push_back(t);
+    }
+  }
+  std::vector<Percentiles> out;
+  for (auto& v : us) out.push_back(percentiles(v));
+  return out;
 }
 
 // A server that sends `bytes` to each connection and closes it.
@@ -264,21 +296,28 @@ int main(int argc, char** argv) {
     std::uint16_t port = 0;
     Fd server = listen_any(&port);
     const std::uint16_t proxied = proxy.create("bulk", port);
-    double direct = 0, via = 0;
+    double direct = 0, via = 0, proxy_cpu = 0;
     for (int rep = 0; rep < 3; ++rep) {
       direct = std::max(direct, bulk(port, port, server, bulk_mib << 20));
+      const double cpu_before = proxy.cpu_seconds();
       via = std::max(via, bulk(proxied, port, server, bulk_mib << 20));
+      proxy_cpu += proxy.cpu_seconds() - cpu_before;
     }
     emit("bulk_direct_MBps", direct, "MB/s");
     emit("bulk_proxied_MBps", via, "MB/s");
     emit("bulk_ratio", via / direct, "x");
+    // What the proxy itself costs: on a machine with fewer free cores than sender, receiver and
+    // proxy together, this CPU is taken from the other two and caps the ratio.
+    emit("bulk_proxy_cpu_s_per_GiB", proxy_cpu / 3 / (static_cast<double>(bulk_mib) / 1024), "s");
+    emit("cpu_cores", static_cast<double>(std::thread::hardware_concurrency()), "cores");
   }
   // ping-pong
   {
     EchoServer echo;
     const std::uint16_t proxied = proxy.create("pingpong", echo.port());
-    const Percentiles direct = pingpong(echo.port(), rounds);
-    const Percentiles via = pingpong(proxied, rounds);
+    const auto both = pingpong({echo.port(), proxied}, rounds);
+    const Percentiles direct = both[0];
+    const Percentiles via = both[1];
     emit("pingpong_direct_p50_us", direct.p50_us, "us");
     emit("pingpong_direct_p99_us", direct.p99_us, "us");
     emit("pingpong_proxied_p50_us", via.p50_us, "us");
@@ -289,7 +328,7 @@ int main(int argc, char** argv) {
     // latency accuracy on the same echo server
     const std::uint16_t slow = proxy.create("latency", echo.port());
     proxy.toxic("latency", {{"type", "latency"}, {"attributes", {{"latency", 50}}}});
-    const Percentiles lat = pingpong(slow, 100);
+    const Percentiles lat = pingpong({slow}, 100)[0];
     emit("latency50_p50_ms", lat.p50_us / 1000, "ms");
     emit("latency50_p50_error_ms", lat.p50_us / 1000 - 50, "ms");
   }
