@@ -1,14 +1,11 @@
-// HttpApi: the Toxiproxy-compatible HTTP API (api_routes.h) served with Boost.Beast on the
-// ProxyServer's EventLoop.
+// HttpApi: the Toxiproxy-compatible HTTP API (api_routes.h), served by harness/core's HttpServer
+// on the ProxyServer's EventLoop.
 //
-// It listens on 127.0.0.1:8474 unless told otherwise, serves HTTP/1.1 with keep-alive, limits a
-// request body to 1 MiB (413 beyond), answers a malformed request with 400 and closes that
-// connection, and drops a connection idle for 60 s (a socket-level guard against half-sent
-// requests, timed by Asio rather than the run's Clock because it decides nothing in a run).
-// Beast and Asio stay in http_api.cpp.
+// It listens on 127.0.0.1:8474 unless told otherwise; HttpServer gives it HTTP/1.1 with
+// keep-alive, the 1 MiB body limit (413), 400 for a malformed request, and the idle guard.
 //
-// Thread safety: construct and destroy from any thread but the loop's; the server itself runs on
-// the loop thread.
+// Thread safety: construct and destroy from any thread but the loop's; requests are served on the
+// loop thread.
 #pragma once
 
 #include <cstdint>

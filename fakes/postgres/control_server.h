@@ -16,7 +16,7 @@
 //   DELETE /faults                          heal everything
 //   GET    /dump                            the catalog as SQL (text/plain)
 //   POST   /load                            body: SQL text; replaces the catalog
-// One request per connection (Connection: close); bodies above 1 MiB are refused.
+// Served by harness/core HttpServer (keep-alive; bodies above 1 MiB are refused with 413).
 //
 // Thread safety: construct, start and stop from any thread but the loop's.
 #pragma once
