@@ -56,7 +56,7 @@ TEST(Monitoring, MalformedProcTextIsAnErrorNotAGuess) {
   EXPECT_THROW(parse_meminfo("MemTotal: 5 kB\n", s), Error);
 }
 
-// Not UT-INFRA-08.3 yet: that asks for /metrics served over HTTP by every service.
+// UT-INFRA-08.3 (/metrics served over HTTP) is proven in suites/req_infra_08.
 TEST(Monitoring, ExposesPrometheusTextWithTheSeedsNamingConvention) {
   ManualClock clock;
   FakeSource src;
