@@ -9,7 +9,9 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -37,6 +39,21 @@ struct FakeCommandRegistration {
 };
 void add_registered_commands(CLI::App& app);
 
+// A kind of input file that `faultline check` validates: how to recognise one by its top-level
+// keys, and how to load it (throwing InputError with file:line, as a run would) and summarise it
+// in a few words. Modules register their own (the chaos engine registers scenario files).
+struct FileKind {
+  std::string name;  // "stack", "compose", "matrix", "scenario"
+  int order = 0;     // detection tries lower orders first
+  bool (*detect)(const std::set<std::string>& top_level_keys) = nullptr;
+  std::string (*check)(const std::string& path) = nullptr;
+};
+struct FileKindRegistration {
+  explicit FileKindRegistration(FileKind kind);
+};
+// Every registered kind, in detection order.
+std::vector<FileKind> registered_file_kinds();
+
 }  // namespace faultline::cli
 
 #define FAULTLINE_CLI_CONCAT2(a, b) a##b
@@ -47,3 +64,6 @@ void add_registered_commands(CLI::App& app);
 #define FAULTLINE_FAKE_COMMAND(order, adder)                                                    \
   static const ::faultline::cli::FakeCommandRegistration FAULTLINE_CLI_CONCAT(kFake, __LINE__)( \
       order, adder)
+#define FAULTLINE_FILE_KIND(...)                                                      \
+  static const ::faultline::cli::FileKindRegistration FAULTLINE_CLI_CONCAT(kFileKind, \
+                                                                           __LINE__)(__VA_ARGS__)

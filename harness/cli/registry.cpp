@@ -19,6 +19,11 @@ Entries& fakes() {
   return entries;
 }
 
+std::vector<FileKind>& file_kinds() {
+  static std::vector<FileKind> kinds;
+  return kinds;
+}
+
 int g_exit_code = 0;
 GlobalOptions g_global;
 
@@ -49,6 +54,17 @@ CommandRegistration::CommandRegistration(int order, CommandAdder add) {
 
 FakeCommandRegistration::FakeCommandRegistration(int order, CommandAdder add) {
   fakes().emplace_back(order, add);
+}
+
+FileKindRegistration::FileKindRegistration(FileKind kind) {
+  file_kinds().push_back(std::move(kind));
+}
+
+std::vector<FileKind> registered_file_kinds() {
+  std::vector<FileKind> kinds = file_kinds();
+  std::stable_sort(kinds.begin(), kinds.end(),
+                   [](const auto& a, const auto& b) { return a.order < b.order; });
+  return kinds;
 }
 
 void add_registered_commands(CLI::App& app) {
