@@ -55,8 +55,8 @@ void run_proxy(const ProxyOptions& options) {
 
   nlohmann::json config;
   if (!options.config.empty()) config = read_config(options.config);
+  // The seed is printed with the ready line below, so that a usage error stays one line.
   const SeedChoice seed = choose_seed(cli::global_options().seed);
-  log::info("proxy", "seed", {{"seed", seed.seed}, {"source", seed.source}});
 
   RealClock clock;
   EventLoop loop;
@@ -64,7 +64,10 @@ void run_proxy(const ProxyOptions& options) {
   try {
     if (!config.is_null()) server.populate(config);
   } catch (const proxy::ApiError& e) {
-    throw InputError({options.config}, e.what());
+    std::string problem = e.what();
+    const std::string api_prefix = "bad request body: ";  // the API's wording, not a file's
+    if (problem.rfind(api_prefix, 0) == 0) problem = problem.substr(api_prefix.size());
+    throw InputError({options.config}, "proxy config: " + problem);
   }
   std::unique_ptr<proxy::HttpApi> api;
   try {

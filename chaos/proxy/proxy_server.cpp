@@ -69,7 +69,7 @@ struct ProxyServer::State {
 
   FaultProxy& get(const std::string& name) {
     auto it = proxies.find(name);
-    if (it == proxies.end()) throw ApiError(404, "proxy not found");
+    if (it == proxies.end()) throw ApiError(404, "proxy not found: " + name);
     return *it->second;
   }
 
@@ -117,7 +117,9 @@ nlohmann::json ProxyServer::create_proxy(const nlohmann::json& body) {
     ProxyConfig c = state_->parse_proxy(body);
     if (c.name.empty()) throw ApiError(400, "missing required field: name");
     if (c.upstream.empty()) throw ApiError(400, "missing required field: upstream");
-    if (state_->proxies.count(c.name) != 0) throw ApiError(409, "proxy already exists");
+    if (state_->proxies.count(c.name) != 0) {
+      throw ApiError(409, "proxy already exists: " + c.name);
+    }
     auto proxy = state_->make(c);
     nlohmann::json out = proxy->to_json();
     state_->proxies[c.name] = std::move(proxy);

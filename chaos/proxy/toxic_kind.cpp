@@ -122,7 +122,7 @@ ToxicSpec ToxicSpec::from_json(const nlohmann::json& body) {
   if (spec.name.empty()) spec.name = spec.type + "_" + to_string(spec.stream);
   if (auto it = body.find("toxicity"); it != body.end()) spec.toxicity = parse_toxicity(*it);
   const ToxicKind* kind = find_toxic_kind(spec.type);
-  if (kind == nullptr) throw ApiError(400, "invalid toxic type");
+  if (kind == nullptr) throw ApiError(400, "invalid toxic type: " + spec.type);
   auto attrs = body.find("attributes");
   spec.attributes = parse_attributes(*kind, attrs == body.end() ? nlohmann::json() : *attrs);
   return spec;

@@ -47,14 +47,14 @@ std::string plural(std::size_t n, const char* what) {
 }
 
 bool is_stack_file(const std::set<std::string>& keys) {
-  return keys.count("stack") && keys.count("services");
+  return keys.count("stack") > 0;
 }
 std::string check_stack_file(const std::string& path) {
   return plural(stack::load_stack_file(path).services.size(), "service");
 }
 
 bool is_compose_file(const std::set<std::string>& keys) {
-  return keys.count("services") && !keys.count("stack");
+  return keys.count("services") > 0;
 }
 std::string check_compose_file(const std::string& path) {
   return plural(stack::load_compose(path).services.size(), "service");

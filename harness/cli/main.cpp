@@ -75,6 +75,19 @@ int main(int argc, char** argv) {
         throw UsageError("unknown command '" + word + "'" + did_you_mean(word, names) +
                          " (see 'faultline help')");
       }
+      // A command made only of subcommands (`fake`): its next word must be one of them.
+      CLI::App* command = app.get_subcommand(word);
+      const auto subs = command->get_subcommands({});
+      if (!subs.empty() && command->get_options().size() <= 1 && i + 1 < argc &&
+          argv[i + 1][0] != '-') {
+        const std::string next = argv[i + 1];
+        std::vector<std::string> sub_names;
+        for (const auto* sub : subs) sub_names.push_back(sub->get_name());
+        if (std::find(sub_names.begin(), sub_names.end(), next) == sub_names.end()) {
+          throw UsageError("unknown " + word + " '" + next + "'" + did_you_mean(next, sub_names) +
+                           " (see 'faultline help " + word + "')");
+        }
+      }
       break;
     }
     app.parse(argc, argv);
