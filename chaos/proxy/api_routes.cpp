@@ -12,7 +12,9 @@ namespace faultline::proxy {
 namespace {
 
 ApiReply json_reply(int status, const nlohmann::json& body) {
-  return {status, "application/json", body.dump()};
+  // Names echoed from a request may hold invalid UTF-8: replaced, never a throw.
+  return {status, "application/json",
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 ApiReply no_content() {

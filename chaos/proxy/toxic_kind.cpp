@@ -74,7 +74,8 @@ Attributes parse_attributes(const ToxicKind& kind, const nlohmann::json& attribu
                std::fabs(value.get<double>()) < 9e18) {
       v = static_cast<std::int64_t>(value.get<double>());  // 100.0 is an integer in JSON
     } else {
-      throw bad_body("attribute '" + key + "' must be an integer, got " + value.dump());
+      throw bad_body("attribute '" + key + "' must be an integer, got " +
+                     value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     if (v < spec->min || v > spec->max) {
       throw bad_body("attribute '" + key + "' must be between " + std::to_string(spec->min) +
@@ -98,7 +99,9 @@ nlohmann::json ToxicSpec::to_json() const {
 namespace {
 
 double parse_toxicity(const nlohmann::json& value) {
-  if (!value.is_number()) throw bad_body("toxicity must be a number, got " + value.dump());
+  if (!value.is_number())
+    throw bad_body("toxicity must be a number, got " +
+                   value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   const double t = value.get<double>();
   if (!(t >= 0.0 && t <= 1.0)) throw bad_body("toxicity must be between 0 and 1");
   return t;

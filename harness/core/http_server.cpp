@@ -32,7 +32,7 @@ std::string HttpRequest::header(const std::string& name) const {
 HttpReply HttpReply::json(int status, const nlohmann::json& body) {
   HttpReply r;
   r.status = status;
-  r.body = body.dump();
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 

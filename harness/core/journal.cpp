@@ -21,7 +21,7 @@ std::string canonical(const Event& e) {
                       {"kind", e.kind},
                       {"subject", e.subject},
                       {"fields", e.fields}};
-  return j.dump() + "\n";
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
@@ -92,7 +92,8 @@ std::uint64_t Journal::append(std::string kind, std::string subject, nlohmann::j
   e.wall = clock_.wall_now();
   hasher_->update(canonical(e));
   if (file_) {
-    std::string line = e.to_json().dump() + "\n";
+    std::string line =
+        e.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     std::fwrite(line.data(), 1, line.size(), file_);
     std::fflush(file_);
   }

@@ -73,7 +73,10 @@ class LineFormatter final : public spdlog::formatter {
       line = fmt::format("{} {:<5} [{}] {}", iso_time(msg.time), level, t_component, message);
       if (t_fields && t_fields->is_object()) {
         for (const auto& [k, v] : t_fields->items()) {
-          line += " " + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+          line +=
+              " " + k + "=" +
+              (v.is_string() ? v.get<std::string>()
+                             : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         }
       }
       if (!t_correlation.empty()) line += " cid=" + t_correlation;

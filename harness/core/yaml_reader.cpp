@@ -31,6 +31,7 @@ void YamlReader::check_keys(const YAML::Node& map, const std::vector<std::string
                             const std::string& what, bool extensions) const {
   if (!map.IsMap()) fail(map, what + " must be a mapping");
   for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) fail(kv.first, "a key in " + what + " must be a plain name");
     const auto key = kv.first.as<std::string>();
     if (extensions && key.rfind("x-", 0) == 0) continue;
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -51,6 +52,11 @@ std::string YamlReader::scalar(const YAML::Node& map, const char* key, bool requ
 
 std::string YamlReader::as_scalar(const YAML::Node& node, const std::string& what) const {
   if (!node.IsScalar()) fail(node, what + " must be a single value");
+  return node.as<std::string>();
+}
+
+std::string YamlReader::key(const YAML::Node& node) const {
+  if (!node.IsScalar()) fail(node, "a key must be a plain name, not a list or mapping");
   return node.as<std::string>();
 }
 

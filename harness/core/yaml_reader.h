@@ -39,6 +39,8 @@ class YamlReader {
   std::vector<std::string> strings(const YAML::Node& map, const char* key) const;
   // The node itself as a scalar, with an error naming `what` if it is not one.
   std::string as_scalar(const YAML::Node& node, const std::string& what) const;
+  // A mapping's key as a name; fails (file:line) for a key that is itself a list or mapping.
+  std::string key(const YAML::Node& node) const;
 
  private:
   std::string file_;

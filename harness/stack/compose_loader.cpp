@@ -92,11 +92,11 @@ class ComposeLoader : public ValueReader {
     stack.file = file();
     stack.name = root["name"] ? value(root["name"], "'name'") : "compose";
     if (const auto nets = root["networks"]; nets && nets.IsMap()) {
-      for (const auto& kv : nets) stack.networks.push_back(kv.first.as<std::string>());
+      for (const auto& kv : nets) stack.networks.push_back(key(kv.first));
     }
     const std::vector<std::string> active = active_profiles();
     for (const auto& kv : services) {
-      Service s = service(kv.first.as<std::string>(), kv.second);
+      Service s = service(key(kv.first), kv.second);
       if (!s.profiles.empty() &&
           std::none_of(s.profiles.begin(), s.profiles.end(), [&](const std::string& p) {
             return std::find(active.begin(), active.end(), p) != active.end();
@@ -138,12 +138,13 @@ class ComposeLoader : public ValueReader {
     if (node["healthcheck"]) s.healthcheck = healthcheck(node["healthcheck"]);
     if (node["restart"]) s.restart = restart(node["restart"]);
     s.limits = limits(node);
-    if (node["ports"]) {
-      for (const auto& p : node["ports"]) s.ports.push_back(port(p));
+    if (const auto ports = node["ports"]; ports) {
+      if (!ports.IsSequence()) fail(ports, "'ports' must be a list");
+      for (const auto& p : ports) s.ports.push_back(port(p));
     }
     if (const auto nets = node["networks"]; nets) {
       if (nets.IsMap()) {
-        for (const auto& kv : nets) s.networks.push_back(kv.first.as<std::string>());
+        for (const auto& kv : nets) s.networks.push_back(key(kv.first));
       } else {
         s.networks = strings(node, "networks");
       }
@@ -152,6 +153,9 @@ class ComposeLoader : public ValueReader {
     if (const auto vols = node["volumes"]; vols) {
       if (!vols.IsSequence()) fail(vols, "'volumes' must be a list");
       for (const auto& v : vols) {
+        if (v.IsMap() && !v["source"] && !v["target"]) {
+          fail(v, "a volume in long form needs 'source' or 'target'");
+        }
         s.volumes.push_back(v.IsMap() ? value(v["source"] ? v["source"] : v["target"], "a volume")
                                       : value(v, "a volume"));
       }

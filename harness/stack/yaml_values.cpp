@@ -85,9 +85,9 @@ std::map<std::string, std::string> ValueReader::environment(const YAML::Node& no
   std::map<std::string, std::string> env;
   if (node.IsMap()) {
     for (const auto& kv : node) {
-      const std::string key = kv.first.as<std::string>();
-      env[key] = kv.second.IsNull() ? options_.env(key).value_or("")
-                                    : value(kv.second, "environment." + key);
+      const std::string name = YamlReader::key(kv.first);
+      env[name] = kv.second.IsNull() ? options_.env(name).value_or("")
+                                     : value(kv.second, "environment." + name);
     }
     return env;
   }
@@ -115,7 +115,7 @@ std::vector<Dependency> ValueReader::depends_on(const YAML::Node& node) {
   if (!node.IsMap()) fail(node, "'depends_on' must be a list or a mapping");
   for (const auto& kv : node) {
     Dependency d;
-    d.service = kv.first.as<std::string>();
+    d.service = key(kv.first);
     d.where = at(kv.first);
     if (kv.second.IsMap()) {
       check_keys(kv.second, kDependsKeys, "depends_on." + d.service);

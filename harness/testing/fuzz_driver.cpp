@@ -4,6 +4,11 @@
 // Feeds the target every corpus file, then a bounded number of inputs derived from a seed
 // ($FAULTLINE_SEED, else drawn and printed): random bytes, and corpus inputs with bytes flipped,
 // inserted, truncated and spliced. It stops by itself; a crash or sanitizer report fails the test.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,8 +27,35 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// The input being fed, for the crash handler: it writes it to fuzz-crash.bin in the working
+// directory, so a failure can be replayed with `<target>_replay fuzz-crash.bin`.
+const Bytes* g_current = nullptr;
+
+void on_crash(int sig) {
+  if (g_current != nullptr) {
+    const int fd = ::open("fuzz-crash.bin", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      const char* p = reinterpret_cast<const char*>(g_current->data());
+      std::size_t left = g_current->size();
+      while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n <= 0) break;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+      }
+      ::close(fd);
+      static const char kSaved[] = "fuzz replay: the crashing input is in fuzz-crash.bin\n";
+      [[maybe_unused]] auto ignored = ::write(2, kSaved, sizeof kSaved - 1);
+    }
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
 void feed(const Bytes& input) {
+  g_current = &input;
   LLVMFuzzerTestOneInput(input.data(), input.size());
+  g_current = nullptr;
 }
 
 Bytes read_all(const std::filesystem::path& p) {
@@ -62,21 +94,28 @@ Bytes mutate(Bytes input, faultline::Rng& rng, const std::vector<Bytes>& corpus)
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<Bytes> corpus;
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, on_crash);
+  // Sorted, so that a seed generates the same inputs from the same corpus on every machine.
+  std::vector<std::filesystem::path> files;
   for (int i = 1; i < argc; ++i) {
     const std::filesystem::path p = argv[i];
     if (std::filesystem::is_directory(p)) {
       for (const auto& entry : std::filesystem::recursive_directory_iterator(p)) {
-        if (entry.is_regular_file()) corpus.push_back(read_all(entry.path()));
+        if (entry.is_regular_file()) files.push_back(entry.path());
       }
     } else if (std::filesystem::is_regular_file(p)) {
-      corpus.push_back(read_all(p));
+      files.push_back(p);
     }
   }
-  for (const auto& input : corpus) feed(input);
+  std::sort(files.begin(), files.end());
+  std::vector<Bytes> corpus;
+  for (const auto& f : files) corpus.push_back(read_all(f));
   const auto seed = faultline::choose_seed(std::nullopt);
-  std::printf("fuzz replay: %zu corpus inputs; seed %llu (%s)\n", corpus.size(),
-              static_cast<unsigned long long>(seed.seed), seed.source.c_str());
+  std::printf("fuzz replay: %zu corpus inputs; seed %llu (%s); FAULTLINE_SEED=%llu reproduces\n",
+              corpus.size(), static_cast<unsigned long long>(seed.seed), seed.source.c_str(),
+              static_cast<unsigned long long>(seed.seed));
+  std::fflush(stdout);
+  for (const auto& input : corpus) feed(input);
   faultline::Rng rng = faultline::Rng(seed.seed).child("fuzz-replay");
   constexpr int kRandomInputs = 20000;
   for (int i = 0; i < kRandomInputs; ++i) {
