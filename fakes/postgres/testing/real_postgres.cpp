@@ -210,7 +210,8 @@ RealPostgres::RealPostgres(RunDirectory& run, RealPostgresOptions options)
   impl_->run = &run;
   impl_->options = std::move(options);
   impl_->user = *find_user(impl_->options);
-  const fs::path template_dir = impl_->ensure_template();
+  const fs::path template_dir =
+      impl_->options.data_source.empty() ? impl_->ensure_template() : impl_->options.data_source;
   impl_->data =
       fs::path("/tmp") / ("faultline-pg-" + std::to_string(::getpid()) + "-" + random_suffix());
   // Registered before the directory exists, so a kill at any point still removes it.

@@ -34,6 +34,9 @@ struct RealPostgresOptions {
   std::string os_user;                 // empty: FAULTLINE_PG_OS_USER, postgres, nobody
   std::filesystem::path template_dir;  // empty: FAULTLINE_PG_TEMPLATE_DIR or the default
   std::vector<std::string> settings;   // extra "name=value" server settings (-c)
+  // Non-empty: start from a copy of this data directory (e.g. an unpacked base backup set up for
+  // recovery) instead of the initdb template.
+  std::filesystem::path data_source;
   int max_connections = 50;
   std::chrono::milliseconds ready_timeout{30000};
 };
