@@ -3,22 +3,31 @@
 // Each service runs as a child of the harness through the Supervisor, so it is recorded in the
 // run directory and dies with the harness even on SIGKILL (the watchdog). Data lives under the run
 // directory, in one folder per service: a fresh start empties it, a restart of a persistent
-// service keeps it. Kinds it can run today: redis (redis-server, with the service's maxmemory and
-// policy). Others report why they are unavailable, so a test that needs them skips with that
-// reason.
+// service keeps it. A service keeps its port across restarts, so endpoints handed out stay valid.
+// Kinds it can run today: redis (redis-server, with the service's maxmemory and policy;
+// local_redis.h) and postgres (PostgreSQL 15 from a cached initdb template, as an unprivileged
+// user; local_postgres.h) and kafka (no broker binary exists here: librdkafka's mock cluster,
+// fakes/kafka, as the fake backend runs it). Others report why they are unavailable, so a test that
+// needs them skips with that reason. Hooks: redis kill, pause; postgres kill, pause,
+// admin-shutdown.
 //
 // Thread safety: one thread drives a LocalBackend and its handles (the Orchestrator's).
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "harness/backends/pg_template.h"
 #include "harness/core/clock.h"
 #include "harness/core/run_dir.h"
-#include "harness/core/supervisor.h"
 #include "harness/stack/backend.h"
+
+namespace faultline::fakes::kafka {
+class FakeKafkaCluster;
+}
 
 namespace faultline::backends {
 
@@ -26,6 +35,7 @@ class LocalBackend final : public stack::Backend {
  public:
   // Services' data and logs go under `run.path()`.
   LocalBackend(RunDirectory& run, Clock& clock);
+  ~LocalBackend() override;
 
   std::string name() const override { return "local"; }
   std::optional<std::string> unavailable(const stack::Service& service) const override;
@@ -35,7 +45,9 @@ class LocalBackend final : public stack::Backend {
  private:
   RunDirectory& run_;
   Clock& clock_;
-  Supervisor supervisor_;
+  std::map<std::string, int> ports_;                           // per service, kept on restart
+  std::map<std::string, std::shared_ptr<PgDataDir>> pg_data_;  // kept for persistent restarts
+  std::map<std::string, std::shared_ptr<fakes::kafka::FakeKafkaCluster>> kafka_;
 };
 
 // The full path of `program` in PATH, or nullopt.

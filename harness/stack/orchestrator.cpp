@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "harness/core/log.h"
+#include "harness/stack/chaos_guard.h"
 
 namespace faultline::stack {
 
@@ -23,7 +24,9 @@ StartError::StartError(std::string service, std::string detail)
       service_(std::move(service)) {}
 
 struct Orchestrator::Entry {
-  enum class State { stopped, running, restarting, completed, error };
+  // starting: restarted by monitor_health and not yet ready; its failed probes do not count
+  // until the health timeout has passed (a server needs a moment to come up again).
+  enum class State { stopped, running, starting, restarting, completed, error };
   const Service* service = nullptr;
   std::unique_ptr<ServiceHandle> handle;
   State state = State::stopped;
@@ -78,7 +81,7 @@ void Orchestrator::start_one(Entry& e) {
   request.attempt = e.restarts;
   request.fresh_data = !e.service->persistent || (!e.ever_started && !options_.keep_data);
   e.detail.clear();
-  e.handle = backend_.start(*e.service, request);
+  e.handle = guard_chaos(backend_.start(*e.service, request), *e.service, backend_.name());
   e.ever_started = true;
   e.started_at = clock_.now();
   e.failures_in_a_row = 0;
@@ -109,7 +112,7 @@ std::vector<ServiceStatus> Orchestrator::start_services() {
       std::vector<Entry*> pending;
       for (const Service* s : level) {
         Entry& e = *entries_.at(s->name);
-        if (e.state == Entry::State::running || e.state == Entry::State::completed) continue;
+        if (e.state != Entry::State::stopped && e.state != Entry::State::error) continue;
         if (auto why = backend_.unavailable(*s)) throw StartError(s->name, *why);
         try {
           start_one(e);
@@ -162,7 +165,7 @@ std::vector<ServiceStatus> Orchestrator::monitor_health() {
   for (const auto& level : levels_) {
     for (const Service* s : level) {
       Entry& e = *entries_.at(s->name);
-      if (e.state == Entry::State::running) {
+      if (e.state == Entry::State::running || e.state == Entry::State::starting) {
         std::string failure;
         bool crashed = false;
         if (!e.handle->running()) {
@@ -173,6 +176,18 @@ std::vector<ServiceStatus> Orchestrator::monitor_health() {
             e.state = Entry::State::completed;
             continue;
           }
+        } else if (e.state == Entry::State::starting) {
+          const ProbeResult probe = e.handle->probe();
+          e.detail = probe.detail;
+          if (probe.ok) {
+            e.state = Entry::State::running;
+            journal("service.ready", e);
+            continue;
+          }
+          if (clock_.now() - e.started_at < options_.health_timeout) continue;
+          failure = "not healthy " + std::to_string(options_.health_timeout.count()) +
+                    " ms after its restart; last probe: " + probe.detail;
+          crashed = true;
         } else {
           const ProbeResult probe = e.handle->probe();
           e.detail = probe.detail;
@@ -214,6 +229,7 @@ std::vector<ServiceStatus> Orchestrator::monitor_health() {
         ++e.restarts;
         try {
           start_one(e);
+          e.state = Entry::State::starting;
         } catch (const Error& ex) {
           e.state = Entry::State::error;
           e.detail = ex.what();
@@ -242,6 +258,7 @@ ServiceStatus Orchestrator::status_of(const Entry& e) const {
   st.detail = e.detail;
   switch (e.state) {
     case Entry::State::running:
+    case Entry::State::starting:
       st.status = ServiceStatus::State::running;
       break;
     case Entry::State::error:
@@ -251,7 +268,7 @@ ServiceStatus Orchestrator::status_of(const Entry& e) const {
       st.status = ServiceStatus::State::stopped;
       break;
   }
-  if (e.state == Entry::State::running) {
+  if (e.state == Entry::State::running || e.state == Entry::State::starting) {
     st.uptime_seconds = std::max<std::int64_t>(
         0, std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - e.started_at).count());
   }

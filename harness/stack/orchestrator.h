@@ -8,7 +8,9 @@
 // dependents are not started and everything already started is stopped. monitor_health() notices
 // services that exited or failed their probe `retries` times in a row and restarts them as their
 // restart policy allows (at most SERVICE_RESTART_ATTEMPTS times, exponential backoff on the
-// Clock). stop_services() stops in reverse order, gracefully. Every transition is journaled.
+// Clock); a restarted service has the health timeout to become ready again before its failed
+// probes count (its status reads running meanwhile, with the last probe as detail). stop_services()
+// stops in reverse order, gracefully. Every transition is journaled.
 //
 // Thread safety: one thread drives an Orchestrator.
 #pragma once

@@ -151,4 +151,16 @@ EnvLookup process_environment() {
   };
 }
 
+bool chaos_allowed(const Service& service, std::string_view backend) {
+  switch (service.chaos) {
+    case ChaosPolicy::allowed:
+      return true;
+    case ChaosPolicy::forbidden:
+      return false;
+    case ChaosPolicy::unset:
+      break;
+  }
+  return backend != "external";
+}
+
 }  // namespace faultline::stack

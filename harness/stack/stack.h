@@ -68,6 +68,18 @@ struct PortMapping {
   std::string protocol = "tcp";
 };
 
+// Whether fault hooks may touch a service: the stack file's `chaos: allowed | forbidden`. Unset,
+// chaos is allowed on the fake and local backends and forbidden on external ones (staging).
+enum class ChaosPolicy { unset, allowed, forbidden };
+
+// Where an existing deployment serves a service (the stack file's `external:`), for the external
+// backend. Values may come from the environment (${VAR}), so a stack file names no secrets.
+struct ExternalEndpoint {
+  std::string host;
+  int port = 0;
+  std::string url;  // optional; derived from host and port when empty
+};
+
 struct Service {
   std::string name;
   ServiceKind kind = ServiceKind::container;
@@ -86,10 +98,15 @@ struct Service {
   // Kind-specific settings (postgres: database, user; redis: maxmemory, maxmemory-policy; kafka:
   // brokers, replication-factor; gpu: devices...), from the stack file or derived from compose.
   std::map<std::string, std::string> settings;
+  ChaosPolicy chaos = ChaosPolicy::unset;
+  std::optional<ExternalEndpoint> external;  // stack file only
   SourceLocation where;
 
   std::string setting(const std::string& key, const std::string& fallback = "") const;
 };
+
+// True when fault hooks may be applied to `service` on the backend named `backend`.
+bool chaos_allowed(const Service& service, std::string_view backend);
 
 struct Stack {
   std::string name;

@@ -13,8 +13,9 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"stack", "description", "services"};
 const std::vector<std::string> kServiceKeys = {
-    "kind",    "image",  "command", "environment", "depends_on", "healthcheck",
-    "restart", "limits", "ports",   "networks",    "persistent", "settings"};
+    "kind",   "image", "command",  "environment", "depends_on", "healthcheck", "restart",
+    "limits", "ports", "networks", "persistent",  "settings",   "chaos",       "external"};
+const std::vector<std::string> kExternalKeys = {"host", "port", "url"};
 const std::vector<std::string> kLimitKeys = {"cpus", "memory"};
 
 // The settings each kind understands, and how each is checked.
@@ -97,7 +98,30 @@ class StackFileLoader : public ValueReader {
     s.networks = strings(node, "networks");
     if (node["persistent"]) s.persistent = boolean(node["persistent"], "'persistent'");
     if (const auto settings = node["settings"]) read_settings(s, settings);
+    if (const auto chaos = node["chaos"]) {
+      const std::string policy = value(chaos, "'chaos'");
+      if (policy == "allowed") {
+        s.chaos = ChaosPolicy::allowed;
+      } else if (policy == "forbidden") {
+        s.chaos = ChaosPolicy::forbidden;
+      } else {
+        fail(chaos, "'chaos' must be allowed or forbidden, not '" + policy + "'" +
+                        did_you_mean(policy, {"allowed", "forbidden"}));
+      }
+    }
+    if (const auto ext = node["external"]) s.external = external(ext);
     return s;
+  }
+
+  ExternalEndpoint external(const YAML::Node& node) {
+    if (!node.IsMap()) fail(node, "'external' must be a mapping {host, port, url}");
+    check_keys(node, kExternalKeys, "'external'");
+    ExternalEndpoint e;
+    if (node["host"]) e.host = value(node["host"], "'host'");
+    if (node["port"]) e.port = integer(node["port"], "'port'", 1, 65535);
+    if (node["url"]) e.url = value(node["url"], "'url'");
+    if (e.host.empty() || e.port == 0) fail(node, "'external' needs a host and a port");
+    return e;
   }
 
   void read_settings(Service& s, const YAML::Node& node) {

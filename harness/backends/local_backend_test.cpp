@@ -1,0 +1,174 @@
+// LocalBackend: a real PostgreSQL 15 and redis-server brought up by the Orchestrator, with their
+// kill, pause and admin-shutdown hooks, and persistent data kept across a restart.
+#include "harness/backends/local_backend.h"
+
+#include <libpq-fe.h>
+
+#include <gtest/gtest.h>
+
+#include "harness/backends/hooks.h"
+#include "harness/backends/postgres_endpoint.h"
+#include "harness/backends/test_clients.h"
+#include "harness/stack/orchestrator.h"
+#include "harness/testing/process_testing.h"
+
+FAULTLINE_RUN_DIRECTORY_ENVIRONMENT("local_backend_test");
+
+namespace faultline::backends {
+namespace {
+
+using namespace std::chrono_literals;
+using faultline::testing::test_run_directory;
+using faultline::testing::wait_until;
+using testing::pg_exec;
+using testing::redis_command;
+
+constexpr const char* kStack = R"(
+stack: local-test
+services:
+  db:
+    kind: postgres
+    settings: {database: trading, user: trader}
+    restart: always
+    persistent: true
+  cache:
+    kind: redis
+    restart: always
+)";
+
+std::size_t pending_heal_actions() {
+  const auto dir = test_run_directory().path() / "heal";
+  if (!std::filesystem::exists(dir)) return 0;
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind(".", 0) != 0) ++n;
+  }
+  return n;
+}
+
+class LocalBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    stack_ = stack::parse_stack_file(kStack, "local-test.yaml");
+    backend_.emplace(test_run_directory(), clock_);
+    for (const auto& s : stack_.services) {
+      if (auto why = backend_->unavailable(s)) GTEST_SKIP() << *why;
+    }
+    stack::OrchestratorOptions o;
+    o.backoff_base = 10ms;
+    o.poll_interval = 20ms;
+    orch_.emplace(stack_, *backend_, clock_, nullptr, o);
+    orch_->start_services();
+  }
+  void TearDown() override {
+    orch_.reset();
+    backend_.reset();
+  }
+  stack::ServiceHandle& handle(const std::string& name) { return *orch_->handle(name); }
+  // The service's status detail and the tail of its log, for failure messages.
+  std::string detail(const std::string& name) {
+    std::string out;
+    for (const auto& st : orch_->status()) {
+      if (st.service_name == name)
+        out = std::string(stack::to_string(st.status)) + ": " + st.detail;
+    }
+    if (auto* h = orch_->handle(name)) {
+      const auto lines = h->logs();
+      for (std::size_t i = lines.size() > 10 ? lines.size() - 10 : 0; i < lines.size(); ++i) {
+        out += "\n  " + lines[i];
+      }
+    }
+    return out;
+  }
+  std::string db() { return postgres_conninfo(handle("db").endpoint()); }
+  void restart(const std::string& service) {
+    ASSERT_TRUE(wait_until(
+        [&] {
+          orch_->monitor_health();
+          return orch_->handle(service) && orch_->handle(service)->running() &&
+                 orch_->handle(service)->probe().ok;
+        },
+        30s))
+        << service << " was not restarted: " << detail(service);
+  }
+
+  RealClock clock_;
+  stack::Stack stack_;
+  std::optional<LocalBackend> backend_;
+  std::optional<stack::Orchestrator> orch_;
+};
+
+TEST_F(LocalBackendTest, PostgresComesUpWithTheServicesRoleAndDatabase) {
+  EXPECT_EQ(pg_exec(db(), "SELECT current_user || '@' || current_database()").text,
+            "trader@trading");
+  EXPECT_EQ(handle("db").endpoint().exports.at("PGPORT"),
+            std::to_string(handle("db").endpoint().port));
+  EXPECT_TRUE(redis_command("127.0.0.1", handle("cache").endpoint().port, "PING").ok);
+}
+
+TEST_F(LocalBackendTest, KilledPostgresRestartsOnTheSamePortWithItsData) {
+  ASSERT_TRUE(pg_exec(db(), "CREATE TABLE orders (id int PRIMARY KEY)").ok);
+  ASSERT_TRUE(pg_exec(db(), "INSERT INTO orders VALUES (1), (2)").ok);
+  const int port = handle("db").endpoint().port;
+  handle("db").apply_hook(hook::kKill, {});
+  ASSERT_TRUE(wait_until([&] { return !handle("db").running(); }));
+  EXPECT_EQ(handle("db").exit_code(), 137);
+  restart("db");
+  EXPECT_EQ(handle("db").endpoint().port, port);
+  EXPECT_EQ(pg_exec(db(), "SELECT count(*) FROM orders").text, "2");
+}
+
+TEST_F(LocalBackendTest, PausedServersAnswerNothingUntilHealedAndTheRunKnowsHowToResume) {
+  for (const char* service : {"db", "cache"}) {
+    const auto before = pending_heal_actions();
+    auto fault = handle(service).apply_hook(hook::kPause, {});
+    EXPECT_EQ(pending_heal_actions(), before + 1) << "SIGCONT is registered with the run";
+    EXPECT_FALSE(handle(service).probe().ok) << service;  // bounded by the probe's timeout
+    EXPECT_TRUE(handle(service).running());
+    fault->heal();
+    EXPECT_EQ(pending_heal_actions(), before);
+    EXPECT_TRUE(wait_until([&] { return handle(service).probe().ok; })) << service;
+  }
+}
+
+TEST_F(LocalBackendTest, AdminShutdownEndsSessionsWith57P01AndTheServerStaysUp) {
+  PGconn* session = PQconnectdb(db().c_str());
+  ASSERT_EQ(PQstatus(session), CONNECTION_OK) << PQerrorMessage(session);
+  handle("db").apply_hook(hook::kAdminShutdown, {});
+  PGresult* res = PQexec(session, "SELECT 1");
+  EXPECT_NE(PQresultStatus(res), PGRES_TUPLES_OK);
+  EXPECT_NE(std::string(PQerrorMessage(session)).find("administrator command"), std::string::npos)
+      << PQerrorMessage(session);
+  PQclear(res);
+  PQfinish(session);
+  EXPECT_TRUE(pg_exec(db(), "SELECT 1").ok);
+  EXPECT_THROW(handle("db").apply_hook(hook::kAdminShutdown, {{"refuse_ms", 100}}), UsageError);
+}
+
+TEST_F(LocalBackendTest, KilledRedisIsRestarted) {
+  handle("cache").apply_hook(hook::kKill, {});
+  ASSERT_TRUE(wait_until([&] { return !handle("cache").running(); }));
+  restart("cache");
+  EXPECT_EQ(orch_->status()[1].restarts, 1);
+  EXPECT_THROW(handle("cache").apply_hook(hook::kOom, {}), UsageError);
+}
+
+TEST(LocalBackendKinds, KafkaRunsOnTheMockClusterAndContainersAreUnavailable) {
+  RealClock clock;
+  LocalBackend backend(test_run_directory(), clock);
+  const auto s = stack::parse_stack_file(
+      "stack: x\nservices:\n  k: {kind: kafka, settings: {brokers: 2}}\n  c: {image: nginx}\n",
+      "x.yaml");
+  EXPECT_FALSE(backend.unavailable(s.services[0]).has_value());
+  EXPECT_TRUE(backend.unavailable(s.services[1]).has_value());
+  stack::Stack kafka_only = s;
+  kafka_only.services.resize(1);
+  stack::Orchestrator orch(kafka_only, backend, clock);
+  orch.start_services();
+  EXPECT_TRUE(orch.handle("k")->probe().ok);
+  EXPECT_NE(orch.handle("k")->endpoint().exports.at("KAFKA_BOOTSTRAP").find(','),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace faultline::backends
