@@ -1,0 +1,50 @@
+// FaultKind: the registry of faults a scenario may name, and how each is injected and healed.
+//
+// Three families, as the design map sorts them:
+//   proxy    a toxic on the fault proxy in front of the target — partition (the link goes silent,
+//            then the peer's connection is closed after `timeout_ms`), latency, reset, bandwidth.
+//            Works on every backend, staging included: the proxy is ours.
+//   hook     the target's own fault hook (ServiceHandle::apply_hook, harness/backends/hooks.h):
+//            crash, kill, refuse-connections, pause, oom, admin-shutdown, slow-queries, read-only,
+//            max-connections. What a backend cannot offer is refused before the run.
+//   engine   faults of the application or of time itself: hold-connections (clients hold every
+//            connection of the application's pool), clock-skew (simulated time jumps; fake only).
+// An ActiveFault heals on heal() and on destruction, so a fault never outlives the run.
+//
+// Thread safety: the registry is immutable; injection runs on the runner's thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace faultline::chaos {
+
+class Environment;
+
+class ActiveFault {
+ public:
+  virtual ~ActiveFault() = default;
+  // Undoes the fault. Idempotent.
+  virtual void heal() = 0;
+};
+
+struct FaultKind {
+  std::string name;
+  std::string family;  // proxy | hook | engine
+  std::string summary;
+  std::vector<std::string> params;  // parameter names it accepts
+  bool fake_only = false;
+  std::string hook;  // hook family: the ServiceHandle hook it applies
+  std::function<std::unique_ptr<ActiveFault>(Environment&, const std::string& target,
+                                             const nlohmann::json& params)>
+      inject;
+};
+
+const FaultKind* find_fault_kind(const std::string& name);
+std::vector<std::string> fault_kind_names();
+
+}  // namespace faultline::chaos

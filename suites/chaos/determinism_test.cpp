@@ -1,0 +1,36 @@
+// Determinism: in fake mode on the simulated clock, the same seed gives the same journal digest.
+// Every catalogue scenario that runs in fake mode is run three times with one seed.
+#include "harness/testing/covers.h"
+#include "scenario_support.h"
+
+namespace faultline::chaos::testing {
+namespace {
+
+class Determinism : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Determinism, SameSeedSameDigest) {
+  const Scenario s = load_scenario(scenarios() / (GetParam() + ".yaml"), "fake");
+  if (!s.supports("fake")) GTEST_SKIP() << GetParam() << " does not run in fake mode";
+  const std::uint64_t seed = faultline::testing::run_seed();
+  faultline::testing::record_seed(seed);
+  const auto dir =
+      std::filesystem::temp_directory_path() / "faultline-chaos-determinism" / GetParam();
+  std::vector<std::string> digests;
+  for (int i = 0; i < 3; ++i) {
+    RunOptions o;
+    o.seed = seed;
+    o.out_dir = dir / std::to_string(i);
+    const RunResult r = run_scenario(s, o);
+    ASSERT_NE(r.verdict, "unknown") << r.reproduce;
+    digests.push_back(r.digest);
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(digests[0], digests[1]) << "reproduce: " << reproduce_command(GetParam(), seed, "fake");
+  EXPECT_EQ(digests[0], digests[2]) << "reproduce: " << reproduce_command(GetParam(), seed, "fake");
+}
+
+INSTANTIATE_TEST_SUITE_P(Catalogue, Determinism, ::testing::ValuesIn(catalogue_names()),
+                         test_name_of);
+
+}  // namespace
+}  // namespace faultline::chaos::testing
