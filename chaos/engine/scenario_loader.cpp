@@ -72,7 +72,11 @@ class Loader {
       r_.check_keys(b, {"max-duration", "abort-on-deviation"}, "budget");
       if (b["max-duration"])
         s.budget.max_duration = parse_millis(r_, b["max-duration"], "max-duration");
-      if (b["abort-on-deviation"]) s.budget.abort_on_deviation = b["abort-on-deviation"].as<bool>();
+      if (const auto abort = b["abort-on-deviation"]) {
+        const std::string v = r_.as_scalar(abort, "abort-on-deviation");
+        if (v != "true" && v != "false") r_.fail(abort, "abort-on-deviation must be true or false");
+        s.budget.abort_on_deviation = v == "true";
+      }
     }
     for (const auto& w : root["workloads"]) s.workloads.push_back(workload(w));
     if (const auto ss = root["steady-state"]) steady_state(ss, s);
@@ -260,12 +264,14 @@ class Loader {
       if (rs.kinds.empty()) r_.fail(rnd, "random needs kinds: [...]");
       const FaultKind* any = nullptr;
       for (std::size_t i = 0; i < rs.kinds.size(); ++i)
-        any = fault_kind(rnd["kinds"][i], rs.kinds[i]);
+        any = fault_kind(rnd["kinds"].IsSequence() ? rnd["kinds"][i] : rnd["kinds"], rs.kinds[i]);
       if (!rnd["target"]) r_.fail(rnd, "random needs a target");
       rs.target = selector(rnd["target"], any);
       const auto w = rnd["window"], d = rnd["duration"];
-      if (!w.IsSequence() || w.size() != 2) r_.fail(rnd, "random needs window: [from, to]");
-      if (!d.IsSequence() || d.size() != 2) r_.fail(rnd, "random needs duration: [min, max]");
+      if (!w.IsDefined() || !w.IsSequence() || w.size() != 2)
+        r_.fail(rnd, "random needs window: [from, to]");
+      if (!d.IsDefined() || !d.IsSequence() || d.size() != 2)
+        r_.fail(rnd, "random needs duration: [min, max]");
       rs.from = parse_millis(r_, w[0], "window"), rs.to = parse_millis(r_, w[1], "window");
       rs.min_duration = parse_millis(r_, d[0], "duration"),
       rs.max_duration = parse_millis(r_, d[1], "duration");

@@ -18,6 +18,8 @@ YAML::Node YamlReader::parse(std::string_view text, const std::string& what) con
 }
 
 SourceLocation YamlReader::at(const YAML::Node& node) const {
+  // An entry of a mapping iterated as if it were a list has no mark (and is not a node).
+  if (!node.IsDefined()) return {file_};
   const auto mark = node.Mark();
   if (mark.is_null()) return {file_};
   return {file_, mark.line + 1, mark.column + 1};
@@ -29,6 +31,7 @@ void YamlReader::fail(const YAML::Node& node, const std::string& problem) const 
 
 void YamlReader::check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
                             const std::string& what, bool extensions) const {
+  if (!map.IsDefined()) fail(map, what + " must be an item of a list, not of a mapping");
   if (!map.IsMap()) fail(map, what + " must be a mapping");
   for (const auto& kv : map) {
     if (!kv.first.IsScalar()) fail(kv.first, "a key in " + what + " must be a plain name");
@@ -51,7 +54,7 @@ std::string YamlReader::scalar(const YAML::Node& map, const char* key, bool requ
 }
 
 std::string YamlReader::as_scalar(const YAML::Node& node, const std::string& what) const {
-  if (!node.IsScalar()) fail(node, what + " must be a single value");
+  if (!node.IsDefined() || !node.IsScalar()) fail(node, what + " must be a single value");
   return node.as<std::string>();
 }
 

@@ -52,8 +52,7 @@ class StackFileLoader : public ValueReader {
     if (!services || !services.IsMap() || services.size() == 0) {
       fail(services ? services : root, "'services' must be a non-empty mapping");
     }
-    for (const auto& kv : services)
-      stack.services.push_back(service(kv.first.as<std::string>(), kv.second));
+    for (const auto& kv : services) stack.services.push_back(service(key(kv.first), kv.second));
     stack.warnings = take_warnings();
     validate(stack);
     return stack;
@@ -130,7 +129,7 @@ class StackFileLoader : public ValueReader {
     for (const auto& [k, t] : known) names.push_back(k);
     check_keys(node, names, "the settings of a " + std::string(to_string(s.kind)) + " service");
     for (const auto& kv : node) {
-      const std::string key = kv.first.as<std::string>();
+      const std::string key = kv.first.as<std::string>();  // check_keys: a scalar
       switch (known.at(key)) {
         case Type::text:
           s.settings[key] = value(kv.second, "'" + key + "'");
