@@ -9,6 +9,7 @@
 #include "fakes/redis/server.h"
 #include "harness/backends/fake_services.h"
 #include "harness/core/ports.h"
+#include "harness/core/sanitizers.h"
 #include "harness/stack/values.h"
 
 namespace faultline::backends {
@@ -100,8 +101,9 @@ std::optional<std::string> FakeBackend::unavailable(const stack::Service& servic
   switch (service.kind) {
     case stack::ServiceKind::redis:
     case stack::ServiceKind::postgres:
-    case stack::ServiceKind::kafka:
       return std::nullopt;
+    case stack::ServiceKind::kafka:
+      return librdkafka_unavailable();
     case stack::ServiceKind::gpu:
     case stack::ServiceKind::docker:
       return "the fake backend has no " + std::string(stack::to_string(service.kind)) +

@@ -1,6 +1,7 @@
 // FakeBackend: redis and postgres fakes brought up by the Orchestrator, reached by real clients,
 // and every fault hook applied and healed.
 #include "harness/backends/fake_backend.h"
+#include "harness/core/sanitizers.h"
 
 #include <gtest/gtest.h>
 
@@ -208,6 +209,7 @@ TEST_F(FakeBackendTest, AServiceThatForbidsChaosOffersNoHooks) {
 }
 
 TEST(FakeBackendKafka, ThreeBrokersWithBrokerDownLatencyAndCrashHooks) {
+  if (auto why = librdkafka_unavailable()) GTEST_SKIP() << *why;
   ManualClock clock;
   EventLoop loop;
   FakeBackend backend(faultline::testing::test_run_directory(), clock, loop);

@@ -1,4 +1,5 @@
 #include "harness/backends/local_backend.h"
+#include "harness/core/sanitizers.h"
 
 #include <unistd.h>
 
@@ -36,7 +37,7 @@ std::optional<std::string> LocalBackend::unavailable(const stack::Service& servi
     case stack::ServiceKind::postgres:
       return pg_unavailable();
     case stack::ServiceKind::kafka:
-      return std::nullopt;
+      return librdkafka_unavailable();  // the mock cluster, as for the fake backend
     default:
       return "the local backend cannot run a " + std::string(stack::to_string(service.kind)) +
              " service yet";

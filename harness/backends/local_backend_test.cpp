@@ -1,6 +1,7 @@
 // LocalBackend: a real PostgreSQL 15 and redis-server brought up by the Orchestrator, with their
 // kill, pause and admin-shutdown hooks, and persistent data kept across a restart.
 #include "harness/backends/local_backend.h"
+#include "harness/core/sanitizers.h"
 
 #include <libpq-fe.h>
 
@@ -154,6 +155,7 @@ TEST_F(LocalBackendTest, KilledRedisIsRestarted) {
 }
 
 TEST(LocalBackendKinds, KafkaRunsOnTheMockClusterAndContainersAreUnavailable) {
+  if (auto why = librdkafka_unavailable()) GTEST_SKIP() << *why;
   RealClock clock;
   LocalBackend backend(test_run_directory(), clock);
   const auto s = stack::parse_stack_file(
