@@ -16,6 +16,7 @@
 #include "harness/backends/up_state.h"
 #include "harness/cli/commands.h"
 #include "harness/core/error.h"
+#include "harness/core/redact.h"
 #include "harness/core/rng.h"
 #include "harness/core/run_dir.h"
 
@@ -116,7 +117,7 @@ void run_up(const UpOptions& o) {
   try {
     write_state(session.start());
   } catch (const stack::StartError& e) {
-    std::fprintf(stderr, "faultline up: %s\n", e.what());
+    std::fprintf(stderr, "faultline up: %s\n", redact(e.what()).c_str());
     cli::set_exit_code(1);
     return;
   }

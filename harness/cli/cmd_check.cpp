@@ -15,6 +15,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/core/error.h"
+#include "harness/core/redact.h"
 #include "harness/core/text.h"
 #include "harness/stack/stack.h"
 #include "harness/trace/matrix.h"
@@ -114,7 +115,8 @@ void run_check(const CheckOptions& options) {
     try {
       std::printf("%s: ok (%s)\n", file.c_str(), check_one(file, options.kind).c_str());
     } catch (const InputError& e) {
-      std::fprintf(stderr, "faultline: %s\n", e.what());
+      // An input error may quote a value interpolated from a secret variable.
+      std::fprintf(stderr, "faultline: %s\n", redact(e.what()).c_str());
       failed = true;
     }
   }

@@ -10,6 +10,7 @@
 #include "harness/cli/commands.h"
 #include "harness/core/error.h"
 #include "harness/core/log.h"
+#include "harness/core/redact.h"
 #include "harness/core/rng.h"
 #include "harness/core/text.h"
 
@@ -98,16 +99,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "faultline: %s (see 'faultline help')\n", e.what());
+    std::fprintf(stderr, "faultline: %s (see 'faultline help')\n", redact(e.what()).c_str());
     return 2;
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "faultline: %s\n", e.what());
+    std::fprintf(stderr, "faultline: %s\n", redact(e.what()).c_str());
     return 2;
   } catch (const InputError& e) {
-    std::fprintf(stderr, "faultline: %s\n", e.what());
+    std::fprintf(stderr, "faultline: %s\n", redact(e.what()).c_str());
     return 2;
   } catch (const Error& e) {
-    std::fprintf(stderr, "faultline: %s\n", e.what());
+    std::fprintf(stderr, "faultline: %s\n", redact(e.what()).c_str());
     return 1;
   }
   return cli::exit_code();
