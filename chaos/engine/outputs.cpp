@@ -3,31 +3,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/core/text.h"
+
 namespace faultline::chaos {
 namespace {
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string label_escape(const std::string& s) {
   std::string out;
@@ -87,18 +66,19 @@ std::string junit_text(const std::vector<RunResult>& results) {
       << "\" failures=\"" << failures << "\">\n  <testsuite name=\"chaos\" tests=\""
       << results.size() << "\" failures=\"" << failures << "\" skipped=\"" << skipped << "\">\n";
   for (const auto& r : results) {
-    out << "    <testcase classname=\"chaos." << xml_escape(r.backend) << "\" name=\""
-        << xml_escape(r.scenario) << "\" time=\"" << r.wall_seconds << "\">\n      <properties>\n"
-        << "        <property name=\"covers\" value=\"" << xml_escape(joined(r.covers, " "))
+    out << "    <testcase classname=\"chaos." << markup_escape(r.backend) << "\" name=\""
+        << markup_escape(r.scenario) << "\" time=\"" << r.wall_seconds
+        << "\">\n      <properties>\n"
+        << "        <property name=\"covers\" value=\"" << markup_escape(joined(r.covers, " "))
         << "\"/>\n"
         << "        <property name=\"seed\" value=\"" << r.seed << "\"/>\n"
-        << "        <property name=\"reproduce\" value=\"" << xml_escape(r.reproduce) << "\"/>\n"
-        << "        <property name=\"mode\" value=\"" << xml_escape(r.backend) << "\"/>\n"
+        << "        <property name=\"reproduce\" value=\"" << markup_escape(r.reproduce) << "\"/>\n"
+        << "        <property name=\"mode\" value=\"" << markup_escape(r.backend) << "\"/>\n"
         << "        <property name=\"digest\" value=\"" << r.digest
         << "\"/>\n      </properties>\n";
-    const std::string why = xml_escape(joined(r.reasons, "; "));
+    const std::string why = markup_escape(joined(r.reasons, "; "));
     if (r.verdict == "fail")
-      out << "      <failure message=\"" << why << "\">" << xml_escape(r.reproduce)
+      out << "      <failure message=\"" << why << "\">" << markup_escape(r.reproduce)
           << "</failure>\n";
     else if (r.verdict == "unknown")
       out << "      <skipped message=\"verdict unknown: " << why << "\"/>\n";

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "fakes/gpu/smi_output.h"
+#include "harness/core/text.h"
 
 namespace faultline::fakes::gpu {
 
@@ -101,29 +102,6 @@ const std::map<std::string, FieldSpec>& field_table() {
   return *table;
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<SmiFieldValue> smi_field(const std::string& name, const GpuDeviceState& device,
@@ -144,8 +122,8 @@ std::optional<SmiFieldValue> smi_field(const std::string& name, const GpuDeviceS
 std::string smi_xml(const GpuClusterState& state, const std::vector<GpuDeviceState>& devices) {
   std::string x;
   auto el = [&x](int depth, const std::string& tag, const std::string& value) {
-    x += std::string(static_cast<std::size_t>(depth), '\t') + "<" + tag + ">" + xml_escape(value) +
-         "</" + tag + ">\n";
+    x += std::string(static_cast<std::size_t>(depth), '\t') + "<" + tag + ">" +
+         markup_escape(value) + "</" + tag + ">\n";
   };
   auto open = [&x](int depth, const std::string& tag) {
     x += std::string(static_cast<std::size_t>(depth), '\t') + "<" + tag + ">\n";
@@ -161,7 +139,7 @@ std::string smi_xml(const GpuClusterState& state, const std::vector<GpuDeviceSta
   el(1, "cuda_version", state.cuda_version);
   el(1, "attached_gpus", std::to_string(state.devices.size()));
   for (const auto& d : devices) {
-    x += "\t<gpu id=\"" + xml_escape(d.pci_bus_id) + "\">\n";
+    x += "\t<gpu id=\"" + markup_escape(d.pci_bus_id) + "\">\n";
     el(2, "product_name", d.name);
     el(2, "serial", d.serial);
     el(2, "uuid", d.uuid);

@@ -1,4 +1,5 @@
-// Small text helpers shared by the input loaders: edit distance and "did you mean".
+// Small text helpers: edit distance and "did you mean" for the input loaders, and escaping for
+// the HTML and XML faultline writes.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -17,5 +18,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
 // " (did you mean 'x'?)" or "" — for error messages.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+// `text` safe inside HTML or XML text and attribute values: & < > " ' escaped.
+std::string markup_escape(std::string_view text);
 
 }  // namespace faultline

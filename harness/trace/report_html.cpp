@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "harness/core/redact.h"
+#include "harness/core/text.h"
 #include "harness/trace/report.h"
 #include "harness/trace/report_text.h"
 
@@ -55,40 +56,13 @@ padding:.5em 1em;margin:.8em 0}.mode{font-weight:600}
 )css";
 
 // Escapes already-redacted text for HTML content and attribute values.
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string h(std::string_view text) {
-  return escape(redact(text));
+  return markup_escape(redact(text));
 }
 
 // The redacted, clipped, escaped text of a message.
 std::string message(std::string_view raw, std::size_t lines, std::size_t chars) {
-  return escape(clip(redact(raw), lines, chars, "\n…"));
+  return markup_escape(clip(redact(raw), lines, chars, "\n…"));
 }
 
 // The same on one block of text, line breaks kept as <br>.
