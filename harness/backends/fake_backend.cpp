@@ -106,9 +106,9 @@ std::optional<std::string> FakeBackend::unavailable(const stack::Service& servic
       return librdkafka_unavailable();
     case stack::ServiceKind::gpu:
     case stack::ServiceKind::docker:
-      return "the fake backend has no " + std::string(stack::to_string(service.kind)) +
-             " fake yet (fakes/" + std::string(stack::to_string(service.kind)) +
-             " is being written)";
+      return "the fake backend does not run the " + std::string(stack::to_string(service.kind)) +
+             " fake as a stack service yet (run it on its own: faultline fake " +
+             std::string(stack::to_string(service.kind)) + ")";
     case stack::ServiceKind::container:
       return "the fake backend cannot run a generic container ('" + service.image + "')";
   }
