@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "harness/core/log.h"
+#include "harness/ops/exposition.h"
 
 namespace faultline::proxy {
 namespace {
@@ -29,19 +30,6 @@ bool bool_field(const nlohmann::json& body, const char* key, bool fallback) {
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_boolean()) throw bad_body(std::string(key) + " must be true or false");
   return it->get<bool>();
-}
-
-std::string label(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 // Lets RealClock's thread hand toxic timers to the loop, and stops it doing so once the server is
@@ -246,60 +234,60 @@ void ProxyServer::reset() {
 
 std::string ProxyServer::metrics_text() {
   return loop_.post_and_wait([&] {
-    std::ostringstream out;
-    auto family = [&](const char* name, const char* type, const char* help) {
-      out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    std::vector<ops::MetricFamily> families;
+    // One family; `fill(name, proxy, family)` adds that proxy's samples.
+    auto family = [&](const char* name, const char* type, const char* help, auto&& fill) {
+      ops::MetricFamily f{name, help, type, {}};
+      for (auto& [proxy_name, proxy] : state_->proxies) fill(proxy_name, *proxy, f.samples);
+      families.push_back(std::move(f));
     };
-    auto each = [&](auto&& fn) {
-      for (auto& [name, proxy] : state_->proxies) fn("proxy=\"" + label(name) + "\"", *proxy);
+    using Samples = std::vector<ops::Sample>;
+    auto one = [](const std::string& proxy, double value) {
+      return ops::Sample{{{"proxy", proxy}}, value};
     };
-    family("faultline_proxy_bytes_total", "counter", "Bytes read by the proxy, by stream.");
-    each([&](const std::string& l, FaultProxy& p) {
-      out << "faultline_proxy_bytes_total{" << l << ",stream=\"upstream\"} "
-          << p.counters().bytes_upstream << '\n';
-      out << "faultline_proxy_bytes_total{" << l << ",stream=\"downstream\"} "
-          << p.counters().bytes_downstream << '\n';
-    });
-    family("faultline_proxy_connections_total", "counter", "Connections accepted.");
-    each([&](const std::string& l, FaultProxy& p) {
-      out << "faultline_proxy_connections_total{" << l << "} " << p.counters().connections_accepted
-          << '\n';
-    });
+    family("faultline_proxy_bytes_total", "counter", "Bytes read by the proxy, by stream.",
+           [&](const std::string& n, FaultProxy& p, Samples& out) {
+             out.push_back({{{"proxy", n}, {"stream", "upstream"}},
+                            static_cast<double>(p.counters().bytes_upstream)});
+             out.push_back({{{"proxy", n}, {"stream", "downstream"}},
+                            static_cast<double>(p.counters().bytes_downstream)});
+           });
+    family("faultline_proxy_connections_total", "counter", "Connections accepted.",
+           [&](const std::string& n, FaultProxy& p, Samples& out) {
+             out.push_back(one(n, static_cast<double>(p.counters().connections_accepted)));
+           });
     family("faultline_proxy_connections_rejected_total", "counter",
-           "Connections reset by reject_first.");
-    each([&](const std::string& l, FaultProxy& p) {
-      out << "faultline_proxy_connections_rejected_total{" << l << "} "
-          << p.counters().connections_rejected << '\n';
-    });
-    family("faultline_proxy_connections_active", "gauge", "Links open now.");
-    each([&](const std::string& l, FaultProxy& p) {
-      out << "faultline_proxy_connections_active{" << l << "} " << p.active_links() << '\n';
-    });
-    family("faultline_proxy_enabled", "gauge", "1 if the proxy is listening, 0 if down.");
-    each([&](const std::string& l, FaultProxy& p) {
-      out << "faultline_proxy_enabled{" << l << "} " << (p.config().enabled ? 1 : 0) << '\n';
-    });
-    family("faultline_proxy_toxics", "gauge", "Toxics configured on the proxy.");
-    each([&](const std::string& l, FaultProxy& p) {
-      out << "faultline_proxy_toxics{" << l << "} " << p.toxics().size() << '\n';
-    });
+           "Connections reset by reject_first.",
+           [&](const std::string& n, FaultProxy& p, Samples& out) {
+             out.push_back(one(n, static_cast<double>(p.counters().connections_rejected)));
+           });
+    family("faultline_proxy_connections_active", "gauge", "Links open now.",
+           [&](const std::string& n, FaultProxy& p, Samples& out) {
+             out.push_back(one(n, static_cast<double>(p.active_links())));
+           });
+    family("faultline_proxy_enabled", "gauge", "1 if the proxy is listening, 0 if down.",
+           [&](const std::string& n, FaultProxy& p, Samples& out) {
+             out.push_back(one(n, p.config().enabled ? 1 : 0));
+           });
+    family("faultline_proxy_toxics", "gauge", "Toxics configured on the proxy.",
+           [&](const std::string& n, FaultProxy& p, Samples& out) {
+             out.push_back(one(n, static_cast<double>(p.toxics().size())));
+           });
     family("faultline_proxy_toxic_applied_total", "counter",
-           "Links a toxic acted on (its toxicity dice said yes).");
-    each([&](const std::string& l, FaultProxy& p) {
-      for (const auto& [toxic, n] : p.counters().toxic_applied) {
-        out << "faultline_proxy_toxic_applied_total{" << l << ",toxic=\"" << label(toxic) << "\"} "
-            << n << '\n';
-      }
-    });
+           "Links a toxic acted on (its toxicity dice said yes).",
+           [&](const std::string& n, FaultProxy& p, Samples& out) {
+             for (const auto& [toxic, count] : p.counters().toxic_applied) {
+               out.push_back({{{"proxy", n}, {"toxic", toxic}}, static_cast<double>(count)});
+             }
+           });
     family("faultline_proxy_toxic_spared_total", "counter",
-           "Links a toxic spared (its toxicity dice said no).");
-    each([&](const std::string& l, FaultProxy& p) {
-      for (const auto& [toxic, n] : p.counters().toxic_spared) {
-        out << "faultline_proxy_toxic_spared_total{" << l << ",toxic=\"" << label(toxic) << "\"} "
-            << n << '\n';
-      }
-    });
-    return out.str();
+           "Links a toxic spared (its toxicity dice said no).",
+           [&](const std::string& n, FaultProxy& p, Samples& out) {
+             for (const auto& [toxic, count] : p.counters().toxic_spared) {
+               out.push_back({{{"proxy", n}, {"toxic", toxic}}, static_cast<double>(count)});
+             }
+           });
+    return ops::to_prometheus_text(families);
   });
 }
 
