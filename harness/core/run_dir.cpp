@@ -216,23 +216,28 @@ RunDirectory RunDirectory::create(std::string_view label, const RunOptions& opti
   state->label = label;
   state->policy = options.cleanup;
   const std::string prefix = "run-" + utc_stamp() + "-" + std::to_string(::getpid()) + "-";
+  // The watchdog comes first, before anything is on disk: a harness killed at any instant from
+  // here on has its directory removed by it (see watchdog.h).
   for (int attempt = 0; state->dir.empty(); ++attempt) {
     const fs::path dir = root / (prefix + random_hex());
+    if (options.watchdog) state->watchdog = Watchdog::start(dir, state->policy);
     if (::mkdir(dir.c_str(), 0700) == 0) {
       state->dir = dir;
-    } else if (const int err = errno; err != EEXIST || attempt > 100) {
-      throw Error("cannot create " + dir.string() + ": " + errno_text(err));
+    } else {
+      const int err = errno;
+      state->watchdog.disarm();
+      if (err != EEXIST || attempt > 100) {
+        throw Error("cannot create " + dir.string() + ": " + errno_text(err));
+      }
     }
   }
   try {
     state->lock_fd = take_lock(state->dir);
+    state->watchdog.hand_lock(state->lock_fd);
     for (const char* sub : {"children", "heal"}) {
       if (::mkdir((state->dir / sub).c_str(), 0700) != 0) {
         throw Error("cannot create " + (state->dir / sub).string() + ": " + errno_text(errno));
       }
-    }
-    if (options.watchdog) {
-      state->watchdog = Watchdog::start(state->dir, state->lock_fd, state->policy);
     }
     const auto self = ProcessIdentity::of(::getpid()).value_or(ProcessIdentity{::getpid(), 0});
     std::string owner = "label " + escape(label) + "\n" + format_identity("owner", self);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,6 +31,7 @@
 #include "harness/core/error.h"
 #include "harness/core/reaper.h"
 #include "harness/core/supervisor.h"
+#include "harness/core/watchdog.h"
 
 namespace faultline {
 namespace {
@@ -218,6 +220,50 @@ TEST_F(RunDirectoryTest, HarnessKilledBySigkillLeavesNothingBehind) {
   EXPECT_TRUE(subreaper.reap(watchdog));
   EXPECT_EQ(read_file(log_), "healed\n");
   EXPECT_FALSE(fs::exists(dir));
+}
+
+// The soak test (suites/soak) found a harness killed inside RunDirectory::create, after the
+// directory was made and before the watchdog was forked, leaving the directory behind. The
+// watchdog now starts before the directory exists and gets the lock only afterwards; a harness
+// killed in between (here: with the directory half made, lock file unlocked, no lock handed over)
+// still has it removed.
+TEST_F(RunDirectoryTest, HarnessKilledInsideCreateBeforeTheLockIsHandedOverLeavesNothing) {
+  Subreaper subreaper;
+  const fs::path dir = root_ / "run-20260101T000000-1-abcdef";
+  fs::create_directories(root_);
+  FakeHarness harness([&](const FakeHarness::Report& report) {
+    Watchdog watchdog = Watchdog::start(dir, CleanupPolicy{});
+    fs::create_directories(dir / "children");
+    std::ofstream(dir / "lock") << "";
+    report(std::to_string(watchdog.identity().value().pid));
+    block_forever();
+  });
+  const pid_t watchdog = static_cast<pid_t>(std::stol(harness.report()));
+  ASSERT_TRUE(fs::exists(dir / "children"));
+  harness.kill();
+  EXPECT_TRUE(wait_until([&] { return !fs::exists(dir); })) << "the half-made run was left behind";
+  EXPECT_TRUE(subreaper.reap(watchdog));
+}
+
+// A reaper that holds the lock of a run whose harness died before handing it over keeps the
+// run: the watchdog leaves it to that reaper instead of cleaning it at the same time.
+TEST_F(RunDirectoryTest, WatchdogWithoutTheLockLeavesARunAReaperHolds) {
+  Subreaper subreaper;
+  const fs::path dir = root_ / "run-20260101T000000-1-fedcba";
+  fs::create_directories(dir);
+  const int lock = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(::flock(lock, LOCK_EX | LOCK_NB), 0);
+  FakeHarness harness([&](const FakeHarness::Report& report) {
+    Watchdog watchdog = Watchdog::start(dir, CleanupPolicy{});
+    report(std::to_string(watchdog.identity().value().pid));
+    block_forever();
+  });
+  const pid_t watchdog = static_cast<pid_t>(std::stol(harness.report()));
+  harness.kill();
+  EXPECT_TRUE(subreaper.reap(watchdog));
+  EXPECT_TRUE(fs::exists(dir / "lock")) << "the watchdog cleaned a run a reaper holds";
+  ::close(lock);
 }
 
 TEST_F(RunDirectoryTest, ChildDiesWithTheHarnessEvenWithoutAWatchdog) {

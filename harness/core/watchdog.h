@@ -2,15 +2,20 @@
 //
 // `Watchdog::start` forks (no exec) a child that calls setsid() (so a Ctrl-C or a kill of the
 // harness's process group does not reach it), ignores SIGINT, SIGHUP and SIGPIPE, closes every
-// inherited descriptor but stderr, the run's lock and its end of a socket pair, and blocks in
-// recv() on that socket. Only the harness holds the other end, opened SOCK_CLOEXEC so that no
-// program the harness execs inherits it. recv() returns:
+// inherited descriptor but stderr and its end of a socket pair, and blocks in recv() on that
+// socket. Only the harness holds the other end, opened SOCK_CLOEXEC so that no program the
+// harness execs inherits it. It is started *before* the run directory is made, so a harness
+// killed at any instant of RunDirectory::create still has its directory removed. recv() returns:
+//   - the lock byte, with the run's lock file descriptor attached (SCM_RIGHTS), once the harness
+//     has made and locked it: from then on the watchdog holds the flock too;
 //   - the disarm byte: the harness has cleaned up itself (RunDirectory::close); exit at once;
 //   - end of file: every holder of the harness's end has gone, i.e. the harness died (SIGKILL
 //     included: the kernel closes a dead process's descriptors). The watchdog then cleans the run
 //     from what is on disk, exactly as `faultline reap` would (reaper.h): SIGTERM to each recorded
 //     child's process group, a bounded grace, SIGKILL, pending heal actions newest first (each
-//     with a bounded wait), removal of the directory; then it exits.
+//     with a bounded wait), removal of the directory; then it exits. If the harness died before
+//     handing over the lock, the watchdog first takes the lock itself, as a reaper would, and
+//     leaves the run to the reaper that holds it if it cannot.
 // A socket rather than a pipe so that disarming a watchdog that is already gone cannot raise
 // SIGPIPE in the harness (send() takes MSG_NOSIGNAL).
 //
@@ -45,8 +50,9 @@ namespace faultline {
 class Watchdog {
  public:
   Watchdog() = default;  // no watchdog
-  // Forks the watchdog of run directory `run`, which is locked through `lock_fd`. Throws Error.
-  static Watchdog start(const std::filesystem::path& run, int lock_fd, const CleanupPolicy& policy);
+  // Forks the watchdog of run directory `run`, before the directory exists (so that a harness
+  // killed while making it still has it removed). Throws Error.
+  static Watchdog start(const std::filesystem::path& run, const CleanupPolicy& policy);
 
   Watchdog(Watchdog&& other) noexcept;
   Watchdog& operator=(Watchdog&& other) noexcept;
@@ -56,6 +62,10 @@ class Watchdog {
 
   bool armed() const { return pid_ > 0; }
   std::optional<ProcessIdentity> identity() const;
+
+  // Gives the watchdog a duplicate of the run's locked lock file descriptor, so that it holds the
+  // flock too, from now on. Throws Error. No-op if not armed.
+  void hand_lock(int lock_fd);
 
   // Tells the watchdog the run has been cleaned, and waits for it to exit. No-op if not armed.
   void disarm() noexcept;
