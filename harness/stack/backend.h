@@ -69,6 +69,9 @@ class ServiceHandle {
   }
   // Recent log lines, for log-line wait strategies; backends without logs return none.
   virtual std::vector<std::string> logs() const { return {}; }
+  // True when logs() holds the output of this start (so the default wait also waits for the
+  // kind's readiness line, see wait_strategy.h); false for backends that keep no log.
+  virtual bool keeps_logs() const { return false; }
 };
 
 struct StartRequest {

@@ -18,6 +18,7 @@ class ChaosGuard final : public ServiceHandle {
     throw UsageError("fault hook '" + name + "' refused: " + why_);
   }
   std::vector<std::string> logs() const override { return inner_->logs(); }
+  bool keeps_logs() const override { return inner_->keeps_logs(); }
 
  private:
   std::unique_ptr<ServiceHandle> inner_;

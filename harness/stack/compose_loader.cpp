@@ -136,6 +136,7 @@ class ComposeLoader : public ValueReader {
     if (node["environment"]) s.environment = environment(node["environment"]);
     if (node["depends_on"]) s.depends_on = depends_on(node["depends_on"]);
     if (node["healthcheck"]) s.healthcheck = healthcheck(node["healthcheck"]);
+    if (const auto w = node["x-faultline-wait"]) s.wait = wait(w);
     if (node["restart"]) s.restart = restart(node["restart"]);
     s.limits = limits(node);
     if (const auto ports = node["ports"]; ports) {

@@ -4,6 +4,7 @@
 
 #include "harness/core/log.h"
 #include "harness/stack/chaos_guard.h"
+#include "harness/stack/wait_strategy.h"
 
 namespace faultline::stack {
 
@@ -29,6 +30,7 @@ struct Orchestrator::Entry {
   enum class State { stopped, running, starting, restarting, completed, error };
   const Service* service = nullptr;
   std::unique_ptr<ServiceHandle> handle;
+  std::unique_ptr<WaitStrategy> wait;  // this start's readiness wait
   State state = State::stopped;
   TimePoint started_at{};
   TimePoint next_restart_at{};
@@ -84,6 +86,8 @@ void Orchestrator::start_one(Entry& e) {
   e.handle = guard_chaos(backend_.start(*e.service, request), *e.service, backend_.name());
   e.ever_started = true;
   e.started_at = clock_.now();
+  e.wait = wait_strategy_for(*e.service, *e.handle);
+  e.wait->begin(e.started_at);
   e.failures_in_a_row = 0;
   e.state = Entry::State::running;
   journal("service.start", e, {{"attempt", request.attempt}, {"fresh_data", request.fresh_data}});
@@ -101,9 +105,11 @@ bool Orchestrator::ready(Entry& e) {
     throw StartError(e.service->name, e.detail);
   }
   if (e.must_complete) return false;
-  const ProbeResult probe = e.handle->probe();
-  e.detail = probe.detail;
-  return probe.ok;
+  const WaitResult wait = e.wait->check(*e.handle, clock_.now());
+  e.detail = wait.detail;
+  if (wait.failed())
+    throw StartError(e.service->name, "wait " + e.wait->describe() + " failed: " + wait.detail);
+  return wait.ready();
 }
 
 std::vector<ServiceStatus> Orchestrator::start_services() {
@@ -124,6 +130,8 @@ std::vector<ServiceStatus> Orchestrator::start_services() {
       }
       // The services of a level come up together: probe each in turn until all are ready.
       const TimePoint deadline = clock_.now() + options_.health_timeout;
+      const auto longest = std::max(options_.poll_interval, std::chrono::milliseconds(1));
+      auto pause = std::clamp(options_.first_poll_interval, std::chrono::milliseconds(1), longest);
       while (!pending.empty()) {
         std::erase_if(pending, [&](Entry* e) {
           if (!ready(*e)) return false;
@@ -137,7 +145,8 @@ std::vector<ServiceStatus> Orchestrator::start_services() {
                            "not healthy after " + std::to_string(options_.health_timeout.count()) +
                                " ms; last probe: " + (late.detail.empty() ? "none" : late.detail));
         }
-        clock_.sleep_for(options_.poll_interval);
+        clock_.sleep_for(pause);
+        pause = std::min(pause * 2, longest);
       }
     }
   } catch (const StartError& error) {
@@ -157,6 +166,7 @@ std::vector<ServiceStatus> Orchestrator::start_services() {
 void Orchestrator::stop_one(Entry& e, const char* why) {
   if (!e.handle) return;
   e.handle->stop(options_.stop_grace);
+  e.wait.reset();
   e.handle.reset();
   journal("service.stop", e, {{"reason", why}});
 }
@@ -177,16 +187,16 @@ std::vector<ServiceStatus> Orchestrator::monitor_health() {
             continue;
           }
         } else if (e.state == Entry::State::starting) {
-          const ProbeResult probe = e.handle->probe();
-          e.detail = probe.detail;
-          if (probe.ok) {
+          const WaitResult wait = e.wait->check(*e.handle, clock_.now());
+          e.detail = wait.detail;
+          if (wait.ready()) {
             e.state = Entry::State::running;
             journal("service.ready", e);
             continue;
           }
-          if (clock_.now() - e.started_at < options_.health_timeout) continue;
+          if (!wait.failed() && clock_.now() - e.started_at < options_.health_timeout) continue;
           failure = "not healthy " + std::to_string(options_.health_timeout.count()) +
-                    " ms after its restart; last probe: " + probe.detail;
+                    " ms after its restart; last probe: " + wait.detail;
           crashed = true;
         } else {
           const ProbeResult probe = e.handle->probe();

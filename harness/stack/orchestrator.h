@@ -2,15 +2,16 @@
 // and takes it down.
 //
 // start_services() starts the services level by level (every dependency in an earlier level),
-// the services of one level together, and waits for each to become ready (its probe passes; for a
-// service others need to complete, exit 0) within the health timeout. A service that never becomes
-// ready, or that the backend cannot host, is an error naming the service and its last probe; its
-// dependents are not started and everything already started is stopped. monitor_health() notices
-// services that exited or failed their probe `retries` times in a row and restarts them as their
-// restart policy allows (at most SERVICE_RESTART_ATTEMPTS times, exponential backoff on the
-// Clock); a restarted service has the health timeout to become ready again before its failed
-// probes count (its status reads running meanwhile, with the last probe as detail). stop_services()
-// stops in reverse order, gracefully. Every transition is journaled.
+// the services of one level together, and waits for each to become ready (its wait strategy holds,
+// see wait_strategy.h: by default its port, its readiness log line where the backend keeps logs,
+// and its health probe; for a service others need to complete, exit 0) within the health timeout. A
+// service that never becomes ready, or that the backend cannot host, is an error naming the service
+// and its last probe; its dependents are not started and everything already started is stopped.
+// monitor_health() notices services that exited or failed their probe `retries` times in a row and
+// restarts them as their restart policy allows (at most SERVICE_RESTART_ATTEMPTS times, exponential
+// backoff on the Clock); a restarted service has the health timeout to become ready again before
+// its failed probes count (its status reads running meanwhile, with the last probe as detail).
+// stop_services() stops in reverse order, gracefully. Every transition is journaled.
 //
 // Thread safety: one thread drives an Orchestrator.
 #pragma once
@@ -47,8 +48,11 @@ struct OrchestratorOptions {
   std::chrono::milliseconds backoff_base{1'000};     // doubles per attempt
   std::chrono::milliseconds backoff_max{60'000};
   std::chrono::milliseconds stop_grace{10'000};
-  std::chrono::milliseconds poll_interval{100};  // between probes while waiting
+  std::chrono::milliseconds poll_interval{100};  // between probes while waiting (at most)
   bool keep_data = false;  // start persistent services with the data of an earlier run
+  // The first wait between probes of a starting level; it doubles up to poll_interval, so a
+  // service ready in 20 ms is seen within a few ms of it and a slow one is not probed in a loop.
+  std::chrono::milliseconds first_poll_interval{2};
 };
 
 // A service did not come up: which one, and what its probe said last.

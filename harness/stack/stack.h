@@ -80,6 +80,27 @@ struct ExternalEndpoint {
   std::string url;  // optional; derived from host and port when empty
 };
 
+// How the Orchestrator decides a started service is ready (harness/stack/wait_strategy.h builds
+// the strategy). Written in a stack file as `wait:` (fixtures/stacks/README.md) or in compose as
+// `x-faultline-wait:`; a service without one gets the default (its health probe, its port and,
+// where the backend keeps its log, the kind's readiness line).
+struct WaitSpec {
+  enum class Kind { port, log, command, sql, http, health, all_of, any_of };
+  Kind kind = Kind::health;
+  int port = 0;                      // port: 0 = the endpoint's port
+  std::string pattern;               // log: an ECMAScript regex searched in each line
+  int times = 1;                     // log: occurrences needed
+  std::vector<std::string> command;  // command: argv, run on the harness's host
+  std::string sql;                   // sql: a query psql runs against the endpoint's url
+  std::string path = "/";            // http: GET path on the endpoint
+  int status = 200;                  // http: the status wanted
+  std::string body;                  // http: a regex the body must contain; empty: any
+  std::vector<WaitSpec> children;    // all_of, any_of
+  std::optional<std::chrono::milliseconds> timeout;  // fails the wait once it has passed
+  SourceLocation where;
+};
+std::string_view to_string(WaitSpec::Kind kind);
+
 struct Service {
   std::string name;
   ServiceKind kind = ServiceKind::container;
@@ -100,6 +121,7 @@ struct Service {
   std::map<std::string, std::string> settings;
   ChaosPolicy chaos = ChaosPolicy::unset;
   std::optional<ExternalEndpoint> external;  // stack file only
+  std::optional<WaitSpec> wait;              // nullopt: the default wait
   SourceLocation where;
 
   std::string setting(const std::string& key, const std::string& fallback = "") const;

@@ -13,8 +13,9 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"stack", "description", "services"};
 const std::vector<std::string> kServiceKeys = {
-    "kind",   "image", "command",  "environment", "depends_on", "healthcheck", "restart",
-    "limits", "ports", "networks", "persistent",  "settings",   "chaos",       "external"};
+    "kind",        "image",    "command", "environment", "depends_on",
+    "healthcheck", "restart",  "limits",  "ports",       "networks",
+    "persistent",  "settings", "chaos",   "external",    "wait"};
 const std::vector<std::string> kExternalKeys = {"host", "port", "url"};
 const std::vector<std::string> kLimitKeys = {"cpus", "memory"};
 
@@ -109,6 +110,7 @@ class StackFileLoader : public ValueReader {
       }
     }
     if (const auto ext = node["external"]) s.external = external(ext);
+    if (const auto w = node["wait"]) s.wait = wait(w);
     return s;
   }
 

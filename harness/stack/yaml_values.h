@@ -39,6 +39,9 @@ class ValueReader : public YamlReader {
   RestartPolicy restart(const YAML::Node& node);
   // "80", "8080:80", "127.0.0.1:5432:5432", "53:53/udp", or the long form.
   PortMapping port(const YAML::Node& node);
+  // A `wait:` strategy (wait_reader.cpp; the grammar is in fixtures/stacks/README.md), checked
+  // as far as a file can be: unknown strategies with the nearest one, bad regexes and ports.
+  WaitSpec wait(const YAML::Node& node);
 
  private:
   LoadOptions options_;
