@@ -12,6 +12,7 @@ packages=(
   libpg-query-dev
   gcovr
   postgresql-15 postgresql-client redis-server redis-tools kcat
+  prometheus prometheus-alertmanager prometheus-node-exporter
   iproute2 procps iptables chromium
 )
 

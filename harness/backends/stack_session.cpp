@@ -1,8 +1,10 @@
 #include "harness/backends/stack_session.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <set>
 
+#include "harness/backends/docker/docker_backend.h"
 #include "harness/backends/external_backend.h"
 #include "harness/backends/fake_backend.h"
 #include "harness/backends/local_backend.h"
@@ -21,6 +23,8 @@ struct StackSession::Impl {
   stack::Stack stack;
   std::map<std::string, std::string> unavailable;
   std::unique_ptr<stack::Orchestrator> orchestrator;
+  bool want_exporter = true;
+  std::unique_ptr<ops::ServiceExporter> exporter;
 };
 
 namespace {
@@ -31,7 +35,12 @@ std::unique_ptr<stack::Backend> make_backend(const std::string& name, RunDirecto
   if (name == "fake") return std::make_unique<FakeBackend>(run, clock, loop, &journal, seed);
   if (name == "local") return std::make_unique<LocalBackend>(run, clock);
   if (name == "external") return std::make_unique<ExternalBackend>();
-  throw UsageError("unknown backend '" + name + "' (expected fake, local or external)");
+  if (name == "docker") {
+    DockerBackendOptions o;  // DOCKER_HOST from the environment
+    o.run = &run;
+    return std::make_unique<DockerBackend>(o);
+  }
+  throw UsageError("unknown backend '" + name + "' (expected fake, local, docker or external)");
 }
 
 // Local where it can run every service the fakes can, else fake.
@@ -79,6 +88,28 @@ std::string env_name(const std::string& service) {
   return out;
 }
 
+// How the exporter reaches a running service: its kind, endpoint and (postgres) credentials, the
+// password read from the environment variable its password-env setting names.
+ops::ExportedService exported(const stack::Service& service, const stack::Endpoint& endpoint) {
+  ops::ExportedService e;
+  e.name = service.name;
+  e.address.kind = std::string(stack::to_string(service.kind));
+  e.address.host = endpoint.host.empty() ? "127.0.0.1" : endpoint.host;
+  e.address.port = endpoint.port;
+  e.address.unix_socket = endpoint.unix_socket;
+  auto get = [&](const char* key) {
+    auto it = endpoint.exports.find(key);
+    return it == endpoint.exports.end() ? std::string() : it->second;
+  };
+  e.address.bootstrap = get("KAFKA_BOOTSTRAP");
+  e.address.user = get("PGUSER");
+  e.address.database = get("PGDATABASE");
+  if (const std::string var = service.setting("password-env"); !var.empty()) {
+    if (const char* value = std::getenv(var.c_str())) e.address.password = value;
+  }
+  return e;
+}
+
 }  // namespace
 
 StackSession::StackSession(RunDirectory& run, stack::Stack stack, StackSessionOptions options)
@@ -97,20 +128,40 @@ StackSession::StackSession(RunDirectory& run, stack::Stack stack, StackSessionOp
   }
   impl_->orchestrator = std::make_unique<stack::Orchestrator>(
       impl_->stack, *impl_->backend, impl_->clock, impl_->journal.get(), options.orchestrator);
+  impl_->want_exporter = options.exporter;
 }
 
 StackSession::~StackSession() {
+  impl_->exporter.reset();
   impl_->orchestrator.reset();  // stops the services before their backend goes
   impl_->backend.reset();
 }
 
 std::vector<stack::ServiceStatus> StackSession::start() {
-  return impl_->orchestrator->start_services();
+  auto statuses = impl_->orchestrator->start_services();
+  if (impl_->want_exporter && !impl_->exporter) {
+    std::vector<ops::ExportedService> services;
+    for (const auto& s : impl_->stack.services) {
+      auto* h = handle(s.name);
+      // A service with no address to reach (a container the engine publishes no port for) has
+      // nothing to export.
+      if (h && (h->endpoint().port > 0 || !h->endpoint().unix_socket.empty() ||
+                h->endpoint().exports.count("KAFKA_BOOTSTRAP"))) {
+        services.push_back(exported(s, h->endpoint()));
+      }
+    }
+    if (!services.empty()) {
+      impl_->exporter = std::make_unique<ops::ServiceExporter>(std::move(services));
+      impl_->exporter->start();
+    }
+  }
+  return statuses;
 }
 std::vector<stack::ServiceStatus> StackSession::monitor() {
   return impl_->orchestrator->monitor_health();
 }
 void StackSession::stop() {
+  impl_->exporter.reset();
   impl_->orchestrator->stop_services();
 }
 const std::string& StackSession::backend_name() const {
@@ -151,7 +202,17 @@ std::map<std::string, std::string> StackSession::exports() const {
     for (const auto& [k, v] : h->endpoint().exports) out.emplace(k, v);
     if (!h->endpoint().url.empty()) out[env_name(s.name) + "_URL"] = h->endpoint().url;
   }
+  if (impl_->exporter) {
+    for (const auto& [service, url] : impl_->exporter->urls()) {
+      out["FAULTLINE_HEALTH_" + env_name(service)] = url + "/health";
+      out["FAULTLINE_METRICS_" + env_name(service)] = url + "/metrics";
+    }
+  }
   return out;
+}
+
+ops::ServiceExporter* StackSession::exporter() const {
+  return impl_->exporter.get();
 }
 
 }  // namespace faultline::backends

@@ -7,6 +7,10 @@
 // the stack still comes up; unavailable() lists them. Backend names: "fake", "local",
 // "external"; "" chooses local where the machine can run every service the fakes can, else fake.
 //
+// Once the services are up, start() also starts a ServiceExporter (harness/ops) in front of them:
+// every running service answers /health and /metrics on a loopback port of its own, and exports()
+// names them as FAULTLINE_HEALTH_<SERVICE> and FAULTLINE_METRICS_<SERVICE> (REQ-INFRA-08).
+//
 // Thread safety: one thread drives a session; construct it (and call start) on a thread that
 // lives as long as the stack should (supervised servers die with the thread that forked them).
 #pragma once
@@ -19,6 +23,7 @@
 
 #include "harness/core/clock.h"
 #include "harness/core/run_dir.h"
+#include "harness/ops/service_exporter.h"
 #include "harness/stack/backend.h"
 #include "harness/stack/orchestrator.h"
 
@@ -29,6 +34,7 @@ struct StackSessionOptions {
   std::uint64_t seed = 0;
   std::filesystem::path journal_path;  // empty: in memory only
   stack::OrchestratorOptions orchestrator;
+  bool exporter = true;  // start the ServiceExporter once the services are up
 };
 
 class StackSession {
@@ -54,6 +60,9 @@ class StackSession {
   // Every running service's exports, plus <SERVICE>_URL for each (first service of a kind wins
   // a shared name such as REDIS_URL).
   std::map<std::string, std::string> exports() const;
+  // The exporter serving every service's /health and /metrics; nullptr before start() or when
+  // the options turned it off.
+  ops::ServiceExporter* exporter() const;
 
  private:
   struct Impl;
