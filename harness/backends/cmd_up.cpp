@@ -60,8 +60,8 @@ void run_up(const UpOptions& o) {
     throw UsageError("give --stack or --compose, not both");
   }
   if (!o.backend.empty() && o.backend != "fake" && o.backend != "local" &&
-      o.backend != "external") {
-    throw UsageError("--backend must be fake, local or external, not '" + o.backend + "'");
+      o.backend != "docker" && o.backend != "external") {
+    throw UsageError("--backend must be fake, local, docker or external, not '" + o.backend + "'");
   }
   std::optional<std::uint64_t> seed_flag = cli::global_options().seed;
   if (!o.seed.empty()) {
@@ -157,7 +157,8 @@ void add_up_command(CLI::App& app) {
   cmd->add_option("--stack", o->stack_file, "stack file (default: fixtures/stacks/default.yaml)");
   cmd->add_option("--compose", o->compose_file, "docker-compose.yml to read instead");
   cmd->add_option("--backend", o->backend,
-                  "fake, local or external (default: local where the machine allows, else fake)");
+                  "fake, local, docker or external (default: local where the machine allows, else "
+                  "fake; docker: the engine DOCKER_HOST names)");
   cmd->add_option("--export-stack", o->export_stack,
                   "write an external stack file describing the running endpoints");
   cmd->add_option("--seed", o->seed, "the run seed (as the global --seed)");

@@ -4,6 +4,9 @@
 #include <map>
 #include <mutex>
 
+#include "fakes/docker/fake_docker.h"
+#include "fakes/gpu/control_http.h"
+#include "fakes/gpu/gpu_model.h"
 #include "fakes/kafka/fake_kafka.h"
 #include "fakes/postgres/postgres_fake.h"
 #include "fakes/redis/server.h"
@@ -21,6 +24,8 @@ struct FakeInstance {
   std::shared_ptr<fakes::redis::RedisFake> redis;
   std::shared_ptr<pg::PostgresFake> postgres;
   std::shared_ptr<fakes::kafka::FakeKafkaCluster> kafka;
+  std::shared_ptr<FakeGpuInstance> gpu;
+  std::shared_ptr<fakes::docker::FakeDockerEngine> docker;
 };
 
 struct FakeBackend::Impl {
@@ -68,6 +73,34 @@ struct FakeBackend::Impl {
     return make_fake_kafka_handle(in.kafka, s);
   }
 
+  // The GPU server: a fresh start is a new device model (same seed, same uuids) on the same
+  // control port; a persistent service's restart is a reboot of the same one.
+  std::unique_ptr<stack::ServiceHandle> start_gpu(const stack::Service& s, FakeInstance& in,
+                                                  bool fresh) {
+    if (fresh || !in.gpu) {
+      in.gpu.reset();
+      in.gpu = make_fake_gpu(loop, clock, s, run.path() / "services" / s.name, in.port,
+                             seed ^ std::hash<std::string>{}(s.name));
+    } else {
+      restart_fake_gpu(*in.gpu);
+    }
+    return make_fake_gpu_handle(in.gpu, s, "fake GPU");
+  }
+
+  // The Docker Engine fake on a unix socket in the run directory, kept at the same path.
+  std::unique_ptr<stack::ServiceHandle> start_docker(const stack::Service& s, FakeInstance& in,
+                                                     bool fresh) {
+    if (fresh || !in.docker) {
+      in.docker.reset();  // its socket goes before the new one is made
+      in.docker =
+          make_fake_docker(loop, clock, s, run.path() / ("docker-" + s.name + ".sock"), in.port);
+    } else {
+      in.docker->clear_failures();
+      in.docker->heal_all();
+    }
+    return make_fake_docker_handle(in.docker, clock, s, "Docker Engine fake");
+  }
+
   std::unique_ptr<stack::ServiceHandle> start_postgres(const stack::Service& s, FakeInstance& in,
                                                        bool fresh) {
     if (fresh || !in.postgres) {
@@ -94,6 +127,8 @@ FakeBackend::~FakeBackend() {
   for (auto& [name, in] : impl_->instances) {
     if (in.redis) in.redis->stop();
     if (in.postgres) in.postgres->stop();
+    in.gpu.reset();     // stops its control endpoint
+    in.docker.reset();  // stops listening, removes its socket
   }
 }
 
@@ -101,14 +136,11 @@ std::optional<std::string> FakeBackend::unavailable(const stack::Service& servic
   switch (service.kind) {
     case stack::ServiceKind::redis:
     case stack::ServiceKind::postgres:
+    case stack::ServiceKind::gpu:
+    case stack::ServiceKind::docker:
       return std::nullopt;
     case stack::ServiceKind::kafka:
       return librdkafka_unavailable();
-    case stack::ServiceKind::gpu:
-    case stack::ServiceKind::docker:
-      return "the fake backend does not run the " + std::string(stack::to_string(service.kind)) +
-             " fake as a stack service yet (run it on its own: faultline fake " +
-             std::string(stack::to_string(service.kind)) + ")";
     case stack::ServiceKind::container:
       return "the fake backend cannot run a generic container ('" + service.image + "')";
   }
@@ -125,6 +157,12 @@ std::unique_ptr<stack::ServiceHandle> FakeBackend::start(const stack::Service& s
   }
   if (service.kind == stack::ServiceKind::kafka) {
     return impl_->start_kafka(service, in, request.fresh_data);
+  }
+  if (service.kind == stack::ServiceKind::gpu) {
+    return impl_->start_gpu(service, in, request.fresh_data);
+  }
+  if (service.kind == stack::ServiceKind::docker) {
+    return impl_->start_docker(service, in, request.fresh_data);
   }
   return impl_->start_postgres(service, in, request.fresh_data);
 }

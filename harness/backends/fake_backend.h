@@ -10,10 +10,17 @@
 //   redis:    crash kill refuse-connections pause oom latency read-only
 //   postgres: crash kill refuse-connections admin-shutdown latency read-only max-connections
 //   kafka:    crash kill broker-down latency
-// Kinds gpu, docker and generic containers are unavailable() with the reason.
+//   gpu:      xid thermal gpu-memory-exhausted utilization-stuck smi-failure
+//   docker:   pause container-crash crash-loop container-oom container-unhealthy
+// Kind gpu runs fakes/gpu (FakeGpuCluster, `devices` and per-device `memory` from the settings;
+// its state file for the fake nvidia-smi under <run>/services/<name>/, its control endpoint on the
+// service's port); kind docker runs fakes/docker (FakeDockerEngine on <run>/docker-<name>.sock,
+// capacity `memory` and `cpus` from the settings). Generic containers are unavailable() with the
+// reason.
 //
-// Fakes hold no processes and no files, so nothing is left for the run directory to clean: a
-// fault is in-process state that dies with the fake. Faults are journaled by the fakes (subjects
+// Fakes hold no processes, and files only in the run directory (the GPU state file, the docker
+// socket), so nothing is left for the run directory to clean: a fault is in-process state that
+// dies with the fake. Faults are journaled by the fakes (subjects
 // "redis:<service>", and the postgres fake's) when a Journal is given.
 //
 // Thread safety: one thread drives the backend and its handles (the Orchestrator's); a HookFault

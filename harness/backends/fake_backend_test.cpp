@@ -11,6 +11,8 @@
 #include "harness/backends/hooks.h"
 #include "harness/backends/postgres_endpoint.h"
 #include "harness/backends/test_clients.h"
+#include "harness/clients/docker/docker_client.h"
+#include "harness/clients/gpu/gpu_probe.h"
 #include "harness/stack/orchestrator.h"
 #include "harness/testing/process_testing.h"
 
@@ -243,19 +245,140 @@ TEST(FakeBackendKafka, ThreeBrokersWithBrokerDownLatencyAndCrashHooks) {
   EXPECT_TRUE(orch.handle("kafka")->probe().ok);
 }
 
-TEST(FakeBackendKinds, KindsWithoutAFakeAreUnavailableWithAReason) {
+TEST(FakeBackendKinds, GenericContainersAreUnavailableWithAReason) {
+  ManualClock clock;
+  EventLoop loop;
+  FakeBackend backend(faultline::testing::test_run_directory(), clock, loop);
+  const auto s = stack::parse_stack_file("stack: x\nservices:\n  c: {image: nginx}\n", "x.yaml");
+  const auto why = backend.unavailable(s.services[0]);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("nginx"), std::string::npos) << *why;
+  EXPECT_THROW(backend.start(s.services[0], {}), Error);
+}
+
+// The GPU fake as a stack service: read by a real nvidia-smi client (our GpuProbe running the fake
+// nvidia-smi against the state file the endpoint exports), faulted through the hooks.
+TEST(FakeBackendGpu, NvidiaSmiReadsTheDevicesAndTheHooksFaultThem) {
   ManualClock clock;
   EventLoop loop;
   FakeBackend backend(faultline::testing::test_run_directory(), clock, loop);
   const auto s = stack::parse_stack_file(
-      "stack: x\nservices:\n  d: {kind: docker}\n  g: {kind: gpu}\n  c: {image: nginx}\n",
-      "x.yaml");
-  for (const auto& service : s.services) {
-    const auto why = backend.unavailable(service);
-    ASSERT_TRUE(why.has_value()) << service.name;
-    EXPECT_FALSE(why->empty());
-    EXPECT_THROW(backend.start(service, {}), Error);
+      "stack: g\nservices:\n  gpu: {kind: gpu, settings: {devices: 2, memory: 40g}}\n", "g.yaml");
+  ASSERT_FALSE(backend.unavailable(s.services[0]).has_value());
+  stack::Orchestrator orch(s, backend, clock);
+  orch.start_services();
+  auto* h = orch.handle("gpu");
+  ASSERT_NE(h, nullptr);
+  const auto& ex = h->endpoint().exports;
+  ASSERT_TRUE(std::filesystem::exists(ex.at("FAULTLINE_FAKE_GPU_STATE")));
+  EXPECT_EQ(ex.at("GPU_SOURCE"), "fake");
+  EXPECT_GT(h->endpoint().port, 0) << "the control endpoint";
+  clients::NvidiaSmiOptions smi;
+  smi.program = ex.at("FAULTLINE_FAKE_NVIDIA_SMI");
+  smi.env = {{"FAULTLINE_FAKE_GPU_STATE", ex.at("FAULTLINE_FAKE_GPU_STATE")}};
+  clients::GpuProbe probe(clock, clients::nvidia_smi_source(smi));
+  auto r = probe.query_devices();
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.devices.size(), 2u);
+  EXPECT_EQ(r.devices[0].memory_total_mib, 40960u);
+  EXPECT_EQ(r.devices[1].health, clients::GpuDeviceHealth::healthy);
+  {
+    auto xid = h->apply_hook(hook::kXid, {{"device", 0}, {"code", 79}});
+    r = probe.query_devices();
+    ASSERT_EQ(r.devices.size(), 2u);
+    EXPECT_EQ(r.devices[0].health, clients::GpuDeviceHealth::lost) << r.devices[0].reason;
+    EXPECT_EQ(r.devices[1].health, clients::GpuDeviceHealth::healthy);
+    const auto p = h->probe();
+    EXPECT_TRUE(p.ok) << "a lost device does not take the server down";
+    EXPECT_NE(p.detail.find("CUDA:0 lost"), std::string::npos) << p.detail;
+    xid->heal();
+    xid->heal();  // idempotent
   }
+  EXPECT_EQ(probe.query_devices().devices[0].health, clients::GpuDeviceHealth::healthy);
+  {
+    auto ecc = h->apply_hook(hook::kXid, {{"device", 1}, {"code", 48}});
+    EXPECT_NE(h->probe().detail.find("CUDA:1 failed"), std::string::npos) << h->probe().detail;
+    auto hot = h->apply_hook(hook::kThermal, {{"device", 0}});
+    EXPECT_NE(h->probe().detail.find("CUDA:0 degraded"), std::string::npos) << h->probe().detail;
+  }
+  EXPECT_NE(h->probe().detail.find("CUDA:0 healthy, CUDA:1 healthy"), std::string::npos)
+      << h->probe().detail;
+  {
+    auto garbage = h->apply_hook(hook::kSmiFailure, {{"mode", "malformed"}});
+    EXPECT_FALSE(probe.query_devices().ok) << "malformed output is never read as healthy";
+  }
+  EXPECT_TRUE(probe.query_devices().ok);
+  h->apply_hook(hook::kGpuMemoryExhausted, {{"device", 1}})->heal();
+  h->apply_hook(hook::kUtilizationStuck, {{"device", 1}, {"percent", 100}})->heal();
+  EXPECT_THROW(h->apply_hook(hook::kXid, {{"device", 2}}), UsageError);
+  EXPECT_THROW(h->apply_hook(hook::kXid, {{"device", 0}, {"code", 13}}), UsageError);
+  EXPECT_THROW(h->apply_hook(hook::kSmiFailure, {{"mode", "normal"}}), UsageError);
+  EXPECT_THROW(h->apply_hook(hook::kThermal, {}), UsageError);
+  const auto bad = stack::parse_stack_file(
+      "stack: g\nservices:\n  gpu: {kind: gpu, settings: {devices: 40}}\n", "g.yaml");
+  EXPECT_THROW(backend.start(bad.services[0], {}), Error);
+}
+
+// The Docker Engine fake as a stack service: our DockerClient on the exported DOCKER_HOST, the
+// capacity from the settings, and the container hooks against docker's own restart policy.
+TEST(FakeBackendDocker, EngineOnTheExportedSocketWithCapacityAndContainerHooks) {
+  ManualClock clock;
+  EventLoop loop;
+  FakeBackend backend(faultline::testing::test_run_directory(), clock, loop);
+  const auto s = stack::parse_stack_file(
+      "stack: d\nservices:\n  docker: {kind: docker, settings: {memory: 1g, cpus: 2}}\n", "d.yaml");
+  stack::Orchestrator orch(s, backend, clock);
+  orch.start_services();
+  auto* h = orch.handle("docker");
+  ASSERT_NE(h, nullptr);
+  const std::string host = h->endpoint().exports.at("DOCKER_HOST");
+  ASSERT_EQ(host.rfind("unix://", 0), 0u) << host;
+  EXPECT_TRUE(std::filesystem::exists(h->endpoint().unix_socket));
+  EXPECT_TRUE(h->probe().ok) << h->probe().detail;
+  clients::DockerClient docker(clients::DockerHost::parse(host));
+  const auto info = docker.info();
+  EXPECT_EQ(info.at("NCPU").get<int>(), 2);
+  EXPECT_EQ(info.at("MemTotal").get<std::int64_t>(), 1LL << 30);
+
+  clients::ContainerSpec big;
+  big.name = "big";
+  big.image = "busybox";
+  big.memory_bytes = 2LL << 30;
+  docker.create_container(big);
+  EXPECT_THROW(docker.start("big"), clients::DockerApiError) << "beyond the service's memory";
+
+  clients::ContainerSpec web;
+  web.name = "web";
+  web.image = "nginx";
+  web.restart_policy = "always";
+  docker.create_container(web);
+  docker.start("web");
+  h->apply_hook(hook::kContainerCrash, {{"container", "web"}, {"exit_code", 3}});
+  EXPECT_EQ(docker.inspect("web").exit_code, 3);
+  clock.advance(1s);  // docker's restart backoff (100 ms) on the harness clock
+  EXPECT_TRUE(docker.inspect("web").running);
+  EXPECT_EQ(docker.inspect("web").restart_count, 1);
+  {
+    auto loop_fault = h->apply_hook(hook::kCrashLoop, {{"container", "web"}, {"every_ms", 50}});
+    for (int i = 0; i < 100; ++i) clock.advance(100ms);
+    EXPECT_GE(docker.inspect("web").restart_count, 4) << "every restart dies again";
+  }
+  const int after_heal = docker.inspect("web").restart_count;
+  for (int i = 0; i < 1000; ++i) clock.advance(100ms);  // past docker's longest backoff (1 min)
+  const auto web_now = docker.inspect("web");
+  EXPECT_TRUE(web_now.running);
+  EXPECT_LE(web_now.restart_count, after_heal + 1) << "healed: at most the pending restart";
+  h->apply_hook(hook::kContainerOom, {{"container", "web"}});
+  EXPECT_TRUE(docker.inspect("web").oom_killed);
+  EXPECT_THROW(h->apply_hook(hook::kContainerCrash, {{"container", "nope"}}), UsageError);
+  EXPECT_THROW(h->apply_hook(hook::kCrashLoop, {}), UsageError);
+  {
+    auto stalled = h->apply_hook(hook::kPause, {});
+    EXPECT_FALSE(h->probe().ok) << "the daemon holds /_ping";
+  }
+  EXPECT_TRUE(h->probe().ok);
+  orch.stop_services();
+  EXPECT_EQ(orch.handle("docker"), nullptr);
 }
 
 }  // namespace

@@ -68,6 +68,8 @@ class FakeKafkaHandle final : public FakeHandle {
     return FakeHandle::apply_hook(name, args);
   }
 
+  const std::shared_ptr<FakeKafkaCluster>& cluster() const { return cluster_; }
+
  private:
   void all_down() {
     for (int b = 1; b <= cluster_->broker_count(); ++b) cluster_->broker_down(b);
@@ -80,6 +82,11 @@ class FakeKafkaHandle final : public FakeHandle {
 std::unique_ptr<stack::ServiceHandle> make_fake_kafka_handle(
     std::shared_ptr<FakeKafkaCluster> cluster, const stack::Service& service) {
   return std::make_unique<FakeKafkaHandle>(std::move(cluster), service);
+}
+
+std::shared_ptr<FakeKafkaCluster> fake_kafka_of(const stack::ServiceHandle& handle) {
+  const auto* h = dynamic_cast<const FakeKafkaHandle*>(&handle);
+  return h ? h->cluster() : nullptr;
 }
 
 }  // namespace faultline::backends

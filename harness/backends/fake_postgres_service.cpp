@@ -70,6 +70,8 @@ class FakePostgresHandle final : public FakeHandle {
     return FakeHandle::apply_hook(name, args);
   }
 
+  const std::shared_ptr<PostgresFake>& fake() const { return fake_; }
+
  private:
   std::shared_ptr<PostgresFake> fake_;
 };
@@ -79,6 +81,11 @@ class FakePostgresHandle final : public FakeHandle {
 std::unique_ptr<stack::ServiceHandle> make_fake_postgres_handle(std::shared_ptr<PostgresFake> fake,
                                                                 const stack::Service& service) {
   return std::make_unique<FakePostgresHandle>(std::move(fake), service);
+}
+
+std::shared_ptr<PostgresFake> fake_postgres_of(const stack::ServiceHandle& handle) {
+  const auto* h = dynamic_cast<const FakePostgresHandle*>(&handle);
+  return h ? h->fake() : nullptr;
 }
 
 }  // namespace faultline::backends

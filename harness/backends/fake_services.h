@@ -5,8 +5,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "harness/stack/backend.h"
 
@@ -19,6 +22,17 @@ class PostgresFake;
 namespace faultline::fakes::kafka {
 class FakeKafkaCluster;
 }
+namespace faultline::fakes::gpu {
+class FakeGpuCluster;
+class GpuControlEndpoint;
+}  // namespace faultline::fakes::gpu
+namespace faultline::fakes::docker {
+class FakeDockerEngine;
+}
+namespace faultline {
+class Clock;
+class EventLoop;
+}  // namespace faultline
 
 namespace faultline::backends {
 
@@ -52,5 +66,42 @@ std::unique_ptr<stack::ServiceHandle> make_fake_postgres_handle(
     std::shared_ptr<pg::PostgresFake> fake, const stack::Service& service);
 std::unique_ptr<stack::ServiceHandle> make_fake_kafka_handle(
     std::shared_ptr<fakes::kafka::FakeKafkaCluster> cluster, const stack::Service& service);
+
+// The fake behind a handle made above, or nullptr for any other handle (a local process, an
+// external service): for engines that drive the fake's own controls — the chaos engine creates
+// Kafka topics and finds partition leaders on the cluster, and dumps the Postgres fake.
+std::shared_ptr<pg::PostgresFake> fake_postgres_of(const stack::ServiceHandle& handle);
+std::shared_ptr<fakes::kafka::FakeKafkaCluster> fake_kafka_of(const stack::ServiceHandle& handle);
+
+// A gpu service: the device model (its state file in `dir`, for the fake nvidia-smi) and its
+// loopback control endpoint on `port` (fake_gpu_service.cpp). settings: devices (2), memory
+// (per device, e.g. 40g). Throws Error naming the service for bad settings.
+struct FakeGpuInstance {
+  std::shared_ptr<fakes::gpu::FakeGpuCluster> cluster;
+  std::shared_ptr<fakes::gpu::GpuControlEndpoint> control;
+};
+std::shared_ptr<FakeGpuInstance> make_fake_gpu(EventLoop& loop, Clock& clock,
+                                               const stack::Service& service,
+                                               const std::filesystem::path& dir, std::uint16_t port,
+                                               std::uint64_t seed);
+// A persistent gpu service's restart: every fault healed, the control endpoint serving again.
+void restart_fake_gpu(FakeGpuInstance& gpu);
+// `source_note` says what the service is ("fake GPU", "fake GPU (no NVML here: ...)").
+std::unique_ptr<stack::ServiceHandle> make_fake_gpu_handle(std::shared_ptr<FakeGpuInstance> gpu,
+                                                           const stack::Service& service,
+                                                           std::string source_note);
+// The fake nvidia-smi: $FAULTLINE_FAKE_NVIDIA_SMI, else the one this build made.
+std::string fake_nvidia_smi_path();
+
+// A docker service: the Docker Engine fake on the unix socket `socket` (DOCKER_HOST) and on
+// 127.0.0.1:`tcp_port` (the endpoint's host and port, for TCP probes and attaching as an external
+// service) (fake_docker_service.cpp), its capacity from settings memory and cpus. Throws Error
+// naming the service for bad settings or a socket path too long for a unix socket.
+std::shared_ptr<fakes::docker::FakeDockerEngine> make_fake_docker(
+    EventLoop& loop, Clock& clock, const stack::Service& service,
+    const std::filesystem::path& socket, std::uint16_t tcp_port);
+std::unique_ptr<stack::ServiceHandle> make_fake_docker_handle(
+    std::shared_ptr<fakes::docker::FakeDockerEngine> engine, Clock& clock,
+    const stack::Service& service, std::string source_note);
 
 }  // namespace faultline::backends

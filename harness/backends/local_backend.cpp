@@ -6,11 +6,16 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "fakes/docker/fake_docker.h"
+#include "fakes/gpu/control_http.h"
+#include "fakes/gpu/gpu_model.h"
 #include "fakes/kafka/fake_kafka.h"
 #include "harness/backends/fake_services.h"
 #include "harness/backends/local_postgres.h"
 #include "harness/backends/local_redis.h"
+#include "harness/clients/gpu/gpu_probe.h"
 #include "harness/core/error.h"
+#include "harness/core/event_loop.h"
 #include "harness/core/ports.h"
 
 namespace faultline::backends {
@@ -27,7 +32,38 @@ std::optional<std::filesystem::path> find_program(const std::string& program) {
 
 LocalBackend::LocalBackend(RunDirectory& run, Clock& clock) : run_(run), clock_(clock) {}
 
-LocalBackend::~LocalBackend() = default;  // data directories go with pg_data_
+namespace {
+
+// The GPUs NVML finds on this machine: probed through NVML; no fault hooks (real hardware).
+class NvmlGpuHandle final : public stack::ServiceHandle {
+ public:
+  explicit NvmlGpuHandle(std::unique_ptr<clients::GpuSource> source) : source_(std::move(source)) {
+    endpoint_.url = "nvml://localhost";
+    endpoint_.exports["GPU_SOURCE"] = "nvml";
+  }
+  const stack::Endpoint& endpoint() const override { return endpoint_; }
+  stack::ProbeResult probe() override {
+    const auto r = source_->query();
+    if (!r.ok) return {false, "NVML: " + r.error};
+    return {true, "NVML: " + std::to_string(r.devices.size()) + " devices"};
+  }
+  bool running() const override { return !stopped_; }
+  std::optional<int> exit_code() const override { return std::nullopt; }
+  void stop(std::chrono::milliseconds) override { stopped_ = true; }
+
+ private:
+  std::unique_ptr<clients::GpuSource> source_;
+  stack::Endpoint endpoint_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+LocalBackend::~LocalBackend() {
+  // The fakes go before their event loop; data directories go with pg_data_.
+  gpu_.clear();
+  docker_.clear();
+}
 
 std::optional<std::string> LocalBackend::unavailable(const stack::Service& service) const {
   switch (service.kind) {
@@ -38,6 +74,9 @@ std::optional<std::string> LocalBackend::unavailable(const stack::Service& servi
       return pg_unavailable();
     case stack::ServiceKind::kafka:
       return librdkafka_unavailable();  // the mock cluster, as for the fake backend
+    case stack::ServiceKind::gpu:       // NVML's devices, else the GPU fake
+    case stack::ServiceKind::docker:    // no daemon here: the Docker Engine fake
+      return std::nullopt;
     default:
       return "the local backend cannot run a " + std::string(stack::to_string(service.kind)) +
              " service yet";
@@ -63,6 +102,36 @@ std::unique_ptr<stack::ServiceHandle> LocalBackend::start(const stack::Service& 
       cluster->heal_all();
     }
     return make_fake_kafka_handle(cluster, service);
+  }
+  if (service.kind == stack::ServiceKind::gpu) {
+    std::string why;
+    if (auto nvml = clients::nvml_source(&why))
+      return std::make_unique<NvmlGpuHandle>(std::move(nvml));
+    if (!loop_) loop_ = std::make_unique<EventLoop>();
+    auto& gpu = gpu_[service.name];
+    if (request.fresh_data || !gpu) {
+      gpu.reset();
+      gpu = make_fake_gpu(*loop_, clock_, service, dir, static_cast<std::uint16_t>(port),
+                          std::hash<std::string>{}(service.name));
+    } else {
+      restart_fake_gpu(*gpu);
+    }
+    return make_fake_gpu_handle(gpu, service, "fake GPU (no NVML here: " + why + ")");
+  }
+  if (service.kind == stack::ServiceKind::docker) {
+    if (!loop_) loop_ = std::make_unique<EventLoop>();
+    auto& engine = docker_[service.name];
+    if (request.fresh_data || !engine) {
+      engine.reset();
+      engine = make_fake_docker(*loop_, clock_, service,
+                                run_.path() / ("docker-" + service.name + ".sock"),
+                                static_cast<std::uint16_t>(port));
+    } else {
+      engine->clear_failures();
+      engine->heal_all();
+    }
+    return make_fake_docker_handle(engine, clock_, service,
+                                   "Docker Engine fake (no Docker daemon on this machine)");
   }
   if (service.kind == stack::ServiceKind::postgres) {
     auto& data = pg_data_[service.name];

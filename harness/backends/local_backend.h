@@ -7,9 +7,12 @@
 // Kinds it can run today: redis (redis-server, with the service's maxmemory and policy;
 // local_redis.h) and postgres (PostgreSQL 15 from a cached initdb template, as an unprivileged
 // user; local_postgres.h) and kafka (no broker binary exists here: librdkafka's mock cluster,
-// fakes/kafka, as the fake backend runs it). Others report why they are unavailable, so a test that
-// needs them skips with that reason. Hooks: redis kill, pause; postgres kill, pause,
-// admin-shutdown.
+// fakes/kafka, as the fake backend runs it), gpu (the devices NVML finds; where NVML or a GPU is
+// missing, as here, the GPU fake as the fake backend runs it, saying so in its probe detail and
+// GPU_SOURCE export) and docker (no Docker daemon runs here: the Docker Engine fake on a unix
+// socket in the run directory, as the fake backend runs it). Others report why they are
+// unavailable, so a test that needs them skips with that reason. Hooks: redis kill, pause;
+// postgres kill, pause, admin-shutdown; the fakes' hooks on kafka, gpu (fake only) and docker.
 //
 // Thread safety: one thread drives a LocalBackend and its handles (the Orchestrator's).
 #pragma once
@@ -28,8 +31,16 @@
 namespace faultline::fakes::kafka {
 class FakeKafkaCluster;
 }
+namespace faultline::fakes::docker {
+class FakeDockerEngine;
+}
+namespace faultline {
+class EventLoop;
+}
 
 namespace faultline::backends {
+
+struct FakeGpuInstance;
 
 class LocalBackend final : public stack::Backend {
  public:
@@ -48,6 +59,9 @@ class LocalBackend final : public stack::Backend {
   std::map<std::string, int> ports_;                           // per service, kept on restart
   std::map<std::string, std::shared_ptr<PgDataDir>> pg_data_;  // kept for persistent restarts
   std::map<std::string, std::shared_ptr<fakes::kafka::FakeKafkaCluster>> kafka_;
+  std::unique_ptr<EventLoop> loop_;  // for the GPU and docker fakes; made on first use
+  std::map<std::string, std::shared_ptr<FakeGpuInstance>> gpu_;
+  std::map<std::string, std::shared_ptr<fakes::docker::FakeDockerEngine>> docker_;
 };
 
 // The full path of `program` in PATH, or nullopt.

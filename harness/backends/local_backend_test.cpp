@@ -10,6 +10,8 @@
 #include "harness/backends/hooks.h"
 #include "harness/backends/postgres_endpoint.h"
 #include "harness/backends/test_clients.h"
+#include "harness/clients/docker/docker_client.h"
+#include "harness/clients/gpu/gpu_probe.h"
 #include "harness/stack/orchestrator.h"
 #include "harness/testing/process_testing.h"
 
@@ -170,6 +172,51 @@ TEST(LocalBackendKinds, KafkaRunsOnTheMockClusterAndContainersAreUnavailable) {
   EXPECT_TRUE(orch.handle("k")->probe().ok);
   EXPECT_NE(orch.handle("k")->endpoint().exports.at("KAFKA_BOOTSTRAP").find(','),
             std::string::npos);
+}
+
+// GPU and docker on the local backend: NVML's devices where there are some, else the GPU fake
+// (as on this machine); the Docker Engine fake, since no Docker daemon runs here.
+TEST(LocalBackendKinds, GpuAndDockerRunTheirFakesWhereTheMachineHasNone) {
+  RealClock clock;
+  LocalBackend backend(test_run_directory(), clock);
+  const auto s = stack::parse_stack_file(
+      "stack: x\nservices:\n  gpu: {kind: gpu, settings: {devices: 2}}\n"
+      "  docker: {kind: docker, settings: {memory: 2g, cpus: 2}}\n",
+      "x.yaml");
+  for (const auto& service : s.services) EXPECT_FALSE(backend.unavailable(service).has_value());
+  stack::Orchestrator orch(s, backend, clock);
+  orch.start_services();
+  auto* gpu = orch.handle("gpu");
+  ASSERT_NE(gpu, nullptr);
+  const auto probe = gpu->probe();
+  ASSERT_TRUE(probe.ok) << probe.detail;
+  if (gpu->endpoint().exports.at("GPU_SOURCE") == "nvml") {
+    EXPECT_NE(probe.detail.find("NVML"), std::string::npos) << probe.detail;
+  } else {
+    EXPECT_NE(probe.detail.find("no NVML here"), std::string::npos) << probe.detail;
+    auto xid = gpu->apply_hook(hook::kXid, {{"device", 1}, {"code", 79}});
+    EXPECT_NE(gpu->probe().detail.find("CUDA:1 lost"), std::string::npos) << gpu->probe().detail;
+  }
+  auto* docker = orch.handle("docker");
+  ASSERT_NE(docker, nullptr);
+  EXPECT_TRUE(docker->probe().ok) << docker->probe().detail;
+  EXPECT_NE(docker->probe().detail.find("no Docker daemon"), std::string::npos);
+  clients::DockerClient client(
+      clients::DockerHost::parse(docker->endpoint().exports.at("DOCKER_HOST")));
+  EXPECT_EQ(client.info().at("NCPU").get<int>(), 2);
+  clients::ContainerSpec web;
+  web.name = "web";
+  web.image = "nginx";
+  web.restart_policy = "on-failure:2";
+  client.create_container(web);
+  client.start("web");
+  docker->apply_hook(hook::kContainerCrash, {{"container", "web"}});
+  // docker's restart backoff (100 ms) runs on the real clock here.
+  EXPECT_TRUE(wait_until([&] {
+    const auto c = client.inspect("web");
+    return c.running && c.restart_count == 1;
+  }));
+  orch.stop_services();
 }
 
 }  // namespace

@@ -91,6 +91,7 @@ class LocalPostgresHandle final : public stack::ServiceHandle {
     }
     return ServiceHandle::apply_hook(name, args);
   }
+  bool keeps_logs() const override { return true; }  // this start's log: truncated per spawn
   std::vector<std::string> logs() const override {
     std::vector<std::string> lines;
     std::ifstream in(log_);

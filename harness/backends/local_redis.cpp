@@ -38,6 +38,7 @@ class LocalRedisHandle final : public stack::ServiceHandle {
     if (name == hook::kPause) return process_->pause();
     return ServiceHandle::apply_hook(name, args);
   }
+  bool keeps_logs() const override { return true; }  // this start's log: truncated per spawn
   std::vector<std::string> logs() const override {
     std::vector<std::string> lines;
     std::ifstream in(log_);

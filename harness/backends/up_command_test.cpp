@@ -68,7 +68,9 @@ TEST_F(UpCommand, UpStatusDownOnTheFakeBackend) {
   EXPECT_EQ(backends::testing::redis_command("127.0.0.1", redis_port, "PING").text, "PONG");
   EXPECT_NE(out("up").find("export PGPORT="), std::string::npos);
   EXPECT_NE(out("up").find("seed 7 (--seed)"), std::string::npos) << out("up");
-  EXPECT_NE(out("up").find("# gpu: not started: "), std::string::npos) << out("up");
+  // The GPU and Docker fakes run as services too: their exports are printed.
+  EXPECT_NE(out("up").find("export FAULTLINE_FAKE_GPU_STATE="), std::string::npos) << out("up");
+  EXPECT_NE(out("up").find("export DOCKER_HOST='unix://"), std::string::npos) << out("up");
 
   // Another process reads the state: every service with its ServiceStatus.
   auto [st, json_text] = run({"status", "--json"});
