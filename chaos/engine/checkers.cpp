@@ -5,6 +5,15 @@
 #include <set>
 
 namespace faultline::chaos {
+
+// stream_checkers.cpp, backup_checkers.cpp
+CheckResult no_acked_message_lost(const InvariantSpec& s, const std::vector<Event>& ev);
+CheckResult lag_recovers_within(const InvariantSpec& s, const std::vector<Event>& ev);
+CheckResult backup_restored(const InvariantSpec& s, const std::vector<Event>& ev);
+// container_checkers.cpp, gpu_checkers.cpp
+CheckResult restarts_with_backoff(const InvariantSpec& s, const std::vector<Event>& ev);
+CheckResult jobs_moved_off(const InvariantSpec& s, const std::vector<Event>& ev);
+
 namespace {
 
 using Status = CheckResult::Status;
@@ -289,6 +298,14 @@ const std::vector<CheckerKind>& kinds() {
       {"slo-breach-detected", {"workload"}, {"slo_ms"}, slo_breach_detected},
       {"expired-after-skew", {"workload"}, {}, expired_after_skew},
       {"never-overlap", {}, {"kinds"}, never_overlap},
+      {"no-acked-message-lost", {"workload"}, {}, no_acked_message_lost},
+      {"lag-recovers-within",
+       {"workload", "within"},
+       {"max_lag", "consume_during"},
+       lag_recovers_within},
+      {"backup-restored", {"workload", "within"}, {}, backup_restored},
+      {"restarts-with-backoff", {}, {"service", "attempts", "unaffected"}, restarts_with_backoff},
+      {"jobs-moved-off", {"workload", "within"}, {"device"}, jobs_moved_off},
   };
   return k;
 }

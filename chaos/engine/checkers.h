@@ -14,6 +14,11 @@
 //                         outside; the breach windows are reported
 //   expired-after-skew    after a clock jump past the TTL, no key's first read is a cache hit
 //   never-overlap         faults of params.kinds were never active together
+//   no-acked-message-lost every message a stream workload saw acknowledged was consumed
+//   lag-recovers-within   a stream's consumer lag is back under params.max_lag within `within`
+//                         of each heal, and it consumed while the fault was active
+//   backup-restored       the backup workload's restore is verified, skipped every corrupted
+//                         backup, fell back to the newest good one, RPO within `within`
 // A checker says pass, fail, or unknown (the journal lacks what it needs), with a reason.
 //
 // Thread safety: pure functions of the events.

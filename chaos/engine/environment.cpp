@@ -135,6 +135,12 @@ Rng Environment::rng(const std::string& name) const {
 proxy::ProxyServer& Environment::proxies() {
   return *impl_->proxies;
 }
+RunDirectory& Environment::run_directory() {
+  return *impl_->run;
+}
+EventLoop& Environment::loop() {
+  return *impl_->loop;
+}
 
 void Environment::start(const std::vector<std::string>& services) {
   auto& m = *impl_;

@@ -33,6 +33,10 @@ struct PoolConfig;
 namespace faultline::proxy {
 class ProxyServer;
 }
+namespace faultline {
+class EventLoop;
+class RunDirectory;
+}  // namespace faultline
 
 namespace faultline::chaos {
 
@@ -63,6 +67,10 @@ class Environment {
   OpDriver& driver();
   Rng rng(const std::string& name) const;
   proxy::ProxyServer& proxies();
+  // The run's directory (removed with the run; heal actions of faults are registered there) and
+  // the event loop the fakes serve on: for workloads that keep files (backups) or make fakes.
+  RunDirectory& run_directory();
+  EventLoop& loop();
 
   // Brings the services the scenario needs up (fake, local) or checks they answer (external),
   // then puts a proxy in front of each. Throws Error naming a service that cannot come up.

@@ -6,9 +6,11 @@
 //            Works on every backend, staging included: the proxy is ours.
 //   hook     the target's own fault hook (ServiceHandle::apply_hook, harness/backends/hooks.h):
 //            crash, kill, refuse-connections, pause, oom, admin-shutdown, slow-queries, read-only,
-//            max-connections. What a backend cannot offer is refused before the run.
+//            max-connections, broker-down (kafka; a broker, or a partition's leader). What a
+//            backend cannot offer is refused before the run.
 //   engine   faults of the application or of time itself: hold-connections (clients hold every
-//            connection of the application's pool), clock-skew (simulated time jumps; fake only).
+//            connection of the application's pool), clock-skew (simulated time jumps; fake only),
+//            corrupt-backup (flipped bytes in the newest backup of a backup workload).
 // An ActiveFault heals on heal() and on destruction, so a fault never outlives the run.
 //
 // Thread safety: the registry is immutable; injection runs on the runner's thread.

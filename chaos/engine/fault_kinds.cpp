@@ -8,6 +8,10 @@
 #include "harness/clients/postgres/connection_pool.h"
 
 namespace faultline::chaos {
+
+FaultKind broker_down_fault_kind();     // kafka_faults.cpp
+FaultKind corrupt_backup_fault_kind();  // backup_faults.cpp
+
 namespace {
 
 class ToxicFault final : public ActiveFault {
@@ -144,6 +148,19 @@ std::vector<FaultKind> make_kinds() {
   kinds.push_back(hook_kind("read-only", hk::kReadOnly, "writes are refused", {}));
   kinds.push_back(hook_kind("max-connections", hk::kMaxConnections,
                             "sessions beyond limit are refused (53300)", {"limit"}));
+  kinds.push_back(hook_kind("container-crash", hk::kContainerCrash,
+                            "docker: the named container's process exits once",
+                            {"container", "exit_code"}));
+  kinds.push_back(hook_kind("crash-loop", hk::kCrashLoop,
+                            "docker: the named container exits within every_ms of each start, "
+                            "until healed",
+                            {"container", "exit_code", "every_ms"}));
+  kinds.push_back(hook_kind("gpu-xid", hk::kXid,
+                            "gpu: device reports Xid code (79: fell off the bus, 48: double-bit "
+                            "ECC); heal is the GPU reset",
+                            {"device", "code"}));
+  kinds.push_back(hook_kind("gpu-thermal", hk::kThermal,
+                            "gpu: device throttles at its slowdown temperature", {"device"}));
   kinds.push_back({"hold-connections",
                    "engine",
                    "clients take every connection of the application's pool (or count of them) "
@@ -176,6 +193,8 @@ std::vector<FaultKind> make_kinds() {
                      manual->advance(std::chrono::milliseconds(p.value("ms", 60'000)));
                      return std::unique_ptr<ActiveFault>(new NoHeal());
                    }});
+  kinds.push_back(broker_down_fault_kind());
+  kinds.push_back(corrupt_backup_fault_kind());
   return kinds;
 }
 

@@ -20,6 +20,7 @@ void run_in(const std::string& name, const std::string& backend) {
   if (!modes.supports(backend))
     GTEST_SKIP() << name << " does not run on the " << backend << " backend (modes)";
   const Scenario s = load_scenario(scenarios() / (name + ".yaml"), backend);
+  if (auto why = unavailable_in_this_build(s)) GTEST_SKIP() << *why;
   const std::uint64_t seed = faultline::testing::run_seed();
   faultline::testing::record_seed(seed);
   ::testing::Test::RecordProperty("chaos_reproduce", reproduce_command(name, seed, backend));

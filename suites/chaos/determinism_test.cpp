@@ -11,6 +11,7 @@ class Determinism : public ::testing::TestWithParam<std::string> {};
 TEST_P(Determinism, SameSeedSameDigest) {
   const Scenario s = load_scenario(scenarios() / (GetParam() + ".yaml"), "fake");
   if (!s.supports("fake")) GTEST_SKIP() << GetParam() << " does not run in fake mode";
+  if (auto why = unavailable_in_this_build(s)) GTEST_SKIP() << *why;
   const std::uint64_t seed = faultline::testing::run_seed();
   faultline::testing::record_seed(seed);
   const auto dir =

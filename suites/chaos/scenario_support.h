@@ -4,15 +4,18 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "chaos/engine/catalogue.h"
+#include "chaos/engine/environment.h"
 #include "chaos/engine/outputs.h"
 #include "chaos/engine/runner.h"
 #include "chaos/engine/scenario_loader.h"
 #include "harness/core/journal.h"
+#include "harness/core/sanitizers.h"
 
 namespace faultline::chaos::testing {
 
@@ -41,6 +44,18 @@ inline void record_covers(const Scenario& s) {
   std::string joined;
   for (const auto& c : s.covers) joined += (joined.empty() ? "" : " ") + c;
   if (!joined.empty()) ::testing::Test::RecordProperty("covers", joined);
+}
+
+// Why this build cannot run scenario `s` — it has a workload on Kafka and librdkafka cannot run
+// under ThreadSanitizer (harness/core/sanitizers.h) — or nullopt.
+inline std::optional<std::string> unavailable_in_this_build(const Scenario& s) {
+  const auto why = librdkafka_unavailable();
+  if (!why) return std::nullopt;
+  const auto stack = load_scenario_stack(s.stack, std::filesystem::path(s.file).parent_path());
+  for (const auto& w : s.workloads)
+    if (const auto* svc = stack.find(w.target); svc && svc->kind == stack::ServiceKind::kafka)
+      return s.name + " runs a workload on Kafka: " + *why;
+  return std::nullopt;
 }
 
 inline std::string test_name_of(const ::testing::TestParamInfo<std::string>& info) {
