@@ -98,6 +98,28 @@ TEST_F(ApiTest, CreateErrors) {
   EXPECT_EQ(call("GET", "/proxies/second").status, 404);
 }
 
+// Blast radius: faults stay on this machine. An upstream off loopback is refused (403, nothing
+// created, no connection attempted — 192.0.2.0/24 is TEST-NET-1) unless its host is allowed, as
+// a stack file allows an external service marked chaos-allowed; updates are checked too.
+TEST_F(ApiTest, UpstreamsOffLoopbackAreRefusedUnlessTheHostIsAllowed) {
+  expect_error(call("POST", "/proxies", json{{"name", "far"}, {"upstream", "192.0.2.7:5432"}}), 403,
+               "is not on loopback");
+  EXPECT_EQ(call("GET", "/proxies/far").status, 404);
+  create("near");
+  expect_error(call("POST", "/proxies/near", json{{"upstream", "192.0.2.7:5432"}}), 403,
+               "is not on loopback");
+  EXPECT_EQ(json::parse(call("GET", "/proxies/near").body)["upstream"],
+            "127.0.0.1:" + std::to_string(echo.port()));
+  EXPECT_EQ(call("POST", "/proxies", json{{"name", "v6"}, {"upstream", "[::1]:5432"}}).status, 201);
+  server.allow_remote_host("192.0.2.7");
+  EXPECT_EQ(call("POST", "/proxies",
+                 json{{"name", "far"}, {"upstream", "192.0.2.7:5432"}, {"enabled", false}})
+                .status,
+            201);
+  expect_error(call("POST", "/proxies", json{{"name", "other"}, {"upstream", "192.0.2.8:5432"}}),
+               403, "is not on loopback");
+}
+
 TEST_F(ApiTest, UpdateAndDeleteProxy) {
   const json p = create("svc");
   const std::uint16_t port = port_of(p);

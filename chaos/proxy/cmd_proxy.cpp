@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -26,6 +27,7 @@ namespace {
 struct ProxyOptions {
   std::string config;
   std::string api = "127.0.0.1:8474";
+  std::vector<std::string> allowed_hosts;  // upstream hosts off loopback
 };
 
 nlohmann::json read_config(const std::string& path) {
@@ -61,6 +63,7 @@ void run_proxy(const ProxyOptions& options) {
   RealClock clock;
   EventLoop loop;
   proxy::ProxyServer server(loop, clock, Rng(seed.seed).child("proxy"));
+  for (const auto& host : options.allowed_hosts) server.allow_remote_host(host);
   try {
     if (!config.is_null()) server.populate(config);
   } catch (const proxy::ApiError& e) {
@@ -92,6 +95,9 @@ void add_proxy_command(CLI::App& app) {
   cmd->add_option("--config", options->config,
                   "a JSON array of proxies to create at start (Toxiproxy's populate format)");
   cmd->add_option("--api", options->api, "address of the HTTP API (default 127.0.0.1:8474)");
+  cmd->add_option("--allow-upstream-host", options->allowed_hosts,
+                  "an upstream host off loopback that proxies may reach (repeatable; by default "
+                  "upstreams must be on loopback)");
   cmd->callback([options] { run_proxy(*options); });
 }
 

@@ -54,6 +54,22 @@ std::vector<tcp::endpoint> resolve(asio::io_context& io, const std::string& addr
   return endpoints;
 }
 
+// An upstream must be on loopback unless its host is allowed by name (ApiError 403 otherwise).
+std::vector<tcp::endpoint> resolve_upstream(ProxyEnvironment& env, const std::string& address) {
+  auto endpoints = resolve(env.loop.context(), address, "upstream", false);
+  const std::string host = split_host_port(address, "upstream").first;
+  if (env.allowed_remote_hosts.count(host)) return endpoints;
+  for (const auto& ep : endpoints) {
+    if (!ep.address().is_loopback()) {
+      throw ApiError(403, "upstream '" + address + "' is not on loopback (" +
+                              ep.address().to_string() +
+                              "); faults stay on this machine unless the stack file allows the "
+                              "host (an external service marked chaos-allowed)");
+    }
+  }
+  return endpoints;
+}
+
 std::string endpoint_text(const tcp::endpoint& ep) {
   const std::string host = ep.address().to_string();
   return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
@@ -222,7 +238,7 @@ FaultProxy::FaultProxy(ProxyEnvironment& env, ProxyConfig config)
   if (impl_->config.upstream.empty()) throw ApiError(400, "missing required field: upstream");
   if (impl_->config.listen.empty()) impl_->config.listen = "127.0.0.1:0";
   split_host_port(impl_->config.listen, "listen");
-  impl_->upstream = resolve(impl_->io(), impl_->config.upstream, "upstream", false);
+  impl_->upstream = resolve_upstream(env, impl_->config.upstream);
   impl_->config.enabled = false;
 }
 
@@ -261,7 +277,7 @@ void FaultProxy::update(const ProxyConfig& next) {
   const bool moved = next.listen != p.config.listen || next.upstream != p.config.upstream;
   std::vector<tcp::endpoint> upstream = p.upstream;
   if (next.upstream != p.config.upstream) {
-    upstream = resolve(p.io(), next.upstream, "upstream", false);
+    upstream = resolve_upstream(p.env, next.upstream);
   }
   if (!next.enabled) {
     split_host_port(next.listen, "listen");

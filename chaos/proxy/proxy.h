@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ struct ProxyEnvironment {
   Journal* journal = nullptr;
   // Runs a toxic's timer callback on the loop thread (see ProxyServer for why it is gated).
   ToxicChain::Dispatch dispatch;
+  // Upstream hosts off loopback that proxies may reach (as named, before resolution). Empty: an
+  // upstream must resolve to loopback only (127.0.0.0/8, ::1) — faults stay on this machine unless
+  // a stack file allows a host (an external service marked chaos-allowed).
+  std::set<std::string> allowed_remote_hosts;
 };
 
 // "host:port" -> (host, port); throws ApiError(400) naming `what` if it is not one.

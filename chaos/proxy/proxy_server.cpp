@@ -43,7 +43,7 @@ struct DispatchGate {
 
 struct ProxyServer::State {
   State(EventLoop& loop, Clock& clock, Rng rng, Journal* journal)
-      : gate(std::make_shared<DispatchGate>()), env{loop, clock, rng, journal, {}} {
+      : gate(std::make_shared<DispatchGate>()), env{loop, clock, rng, journal, {}, {}} {
     gate->loop = &loop;
     env.dispatch = [gate = gate](std::function<void()> fn) {
       std::lock_guard lock(gate->mu);
@@ -81,6 +81,10 @@ struct ProxyServer::State {
 ProxyServer::ProxyServer(EventLoop& loop, Clock& clock, Rng rng, Journal* journal,
                          RunDirectory* run)
     : loop_(loop), run_(run), state_(std::make_unique<State>(loop, clock, rng, journal)) {}
+
+void ProxyServer::allow_remote_host(const std::string& host) {
+  loop_.post_and_wait([&] { state_->env.allowed_remote_hosts.insert(host); });
+}
 
 ProxyServer::~ProxyServer() {
   try {

@@ -96,6 +96,9 @@ class ProxyServer {
   ProxyServer& operator=(const ProxyServer&) = delete;
 
   EventLoop& loop() { return loop_; }
+  // Lets proxies reach `host` (as upstreams name it) although it is not on loopback: only for
+  // hosts a stack file allows (see ProxyEnvironment). Proxies to other hosts are refused (403).
+  void allow_remote_host(const std::string& host);
 
   // --- Toxiproxy's JSON face (bodies and results as in its HTTP API) ---
   nlohmann::json list_proxies();                            // {name: proxy}

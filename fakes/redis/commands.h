@@ -10,6 +10,7 @@
 // Thread safety: none; commands run on the fake's event-loop thread.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -93,6 +94,10 @@ bool equals_ignore_case(std::string_view a, std::string_view b);
 // Parses a Redis integer argument; on failure replies "ERR value is not an integer or out of
 // range" and returns false.
 bool integer_arg(CommandContext& ctx, const std::string& arg, long long& out);
+// The latest deadline a key may have, in milliseconds of the Clock: its TimePoint counts
+// nanoseconds, so ~292 years from its epoch (redis-server's millisecond deadlines reach further;
+// a TTL beyond this one is refused as an invalid expire time, see KNOWN_LIMITATIONS.yaml).
+inline constexpr long long kMaxDeadlineMs = LLONG_MAX / 1'000'000;
 void reply_wrong_type(CommandContext& ctx);
 void reply_syntax_error(CommandContext& ctx);
 void reply_arity_error(CommandContext& ctx, std::string_view full_name);

@@ -76,7 +76,7 @@ void expire_generic(CommandContext& ctx, const Args& argv, bool seconds, const c
     when *= 1000;
   }
   const long long base = now_ms(ctx);
-  if (when > LLONG_MAX - base) {
+  if (when > kMaxDeadlineMs - base) {
     add_error(ctx.out, invalid);
     return;
   }

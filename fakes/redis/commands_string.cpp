@@ -75,7 +75,7 @@ void set_command(CommandContext& ctx, const Args& argv) {
     const long long now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  ctx.keyspace.clock().now().time_since_epoch())
                                  .count();
-    if (ms > LLONG_MAX - now_ms) {
+    if (ms > kMaxDeadlineMs - now_ms) {
       add_error(ctx.out, "ERR invalid expire time in 'set' command");
       return;
     }

@@ -24,6 +24,9 @@ TEST_F(FakeRedisTest, Strings) {
   EXPECT_EQ(cmd({"SET", "k", "v", "EX"}), "-ERR syntax error");
   EXPECT_EQ(cmd({"SET", "k", "v", "EX", "0"}), "-ERR invalid expire time in 'set' command");
   EXPECT_EQ(cmd({"SET", "k", "v", "EX", "x"}), kNotInteger);
+  // Beyond the Clock's nanosecond range (~292 years): refused, not overflowed (found by fuzzing).
+  EXPECT_EQ(cmd({"SET", "k", "v", "EX", "777777777771100"}),
+            "-ERR invalid expire time in 'set' command");
   EXPECT_EQ(cmd({"GETDEL", "k"}), "$w");
   EXPECT_EQ(cmd({"GETDEL", "k"}), "$(nil)");
   EXPECT_EQ(cmd({"MSET", "a", "1", "b", "2"}), "+OK");
@@ -197,6 +200,8 @@ TEST_F(FakeRedisTest, TtlsExpireOnTheHarnessClock) {
             "-ERR NX and XX, GT or LT options at the same time are not compatible");
   EXPECT_EQ(cmd({"EXPIRE", "p", "9999999999999999"}),
             "-ERR invalid expire time in 'expire' command");
+  EXPECT_EQ(cmd({"PEXPIRE", "p", "777777777700400000"}),
+            "-ERR invalid expire time in 'pexpire' command");
   EXPECT_EQ(cmd({"PERSIST", "p"}), ":1");
   EXPECT_EQ(cmd({"PERSIST", "p"}), ":0");
   clock.advance(1000s);

@@ -72,6 +72,10 @@ fs::path ensure_template(RunDirectory& run, const PgOsUser& user) {
   fs::create_directories(root);
   ::chmod(root.c_str(), 0755);
   const fs::path staging = root / (key + ".tmp-" + random_suffix());
+  // Registered before it exists: a harness killed during initdb leaves no staging directory.
+  const std::uint64_t heal =
+      run.add_heal_action("remove the template staging directory " + staging.string(),
+                          {"rm", "-rf", "--", staging.string()});
   fs::create_directories(staging);
   std::error_code ec;
   try {
@@ -92,9 +96,11 @@ fs::path ensure_template(RunDirectory& run, const PgOsUser& user) {
     fs::rename(staging / "data", dir, ec);  // another process may have won the race: fine
   } catch (...) {
     fs::remove_all(staging, ec);
+    run.heal_done(heal);
     throw;
   }
   fs::remove_all(staging, ec);
+  run.heal_done(heal);
   if (!fs::exists(dir / "PG_VERSION")) throw Error("could not make the template " + dir.string());
   return dir;
 }

@@ -23,6 +23,8 @@ struct ReportOptions {
   std::string out;
   bool gate = false;
   bool strict = false;
+  std::string coverage;  // gcovr JSON summary
+  double coverage_gate = 80;
 };
 
 std::string iso_utc(std::chrono::system_clock::time_point t) {
@@ -38,8 +40,10 @@ void run_report(const ReportOptions& o) {
     runs.push_back(trace::read_results(location, mode));
   }
   RealClock clock;
-  const trace::Report report =
-      trace::build_report(matrix, std::move(runs), iso_utc(clock.wall_now()));
+  trace::Report report = trace::build_report(matrix, std::move(runs), iso_utc(clock.wall_now()));
+  if (!o.coverage.empty()) {
+    report.code_coverage = trace::read_code_coverage(o.coverage, matrix, o.coverage_gate);
+  }
   trace::write_report(report, o.out);
   const auto& t = report.totals;
   std::printf(
@@ -49,6 +53,9 @@ void run_report(const ReportOptions& o) {
       matrix.name.c_str(), t.requirements, t.covered, t.partial, t.failing, t.uncovered, t.ids,
       t.ids_passed, t.ids_failed, t.ids_skipped, t.ids_uncovered, report.orphans.size(),
       report.untagged.size());
+  if (report.code_coverage) {
+    std::printf("code: %s\n", trace::describe_total(*report.code_coverage).c_str());
+  }
   for (const auto* p : report.failed_programs) {
     std::printf("test program %s failed without reporting a failed case: %s\n", p->name.c_str(),
                 p->message.c_str());
@@ -58,8 +65,10 @@ void run_report(const ReportOptions& o) {
   if (o.gate) {
     const int code = trace::gate(report, o.strict);
     if (code != 0) {
-      std::printf("gate: FAILED (%s)\n", o.strict ? "strict: every requirement must be covered"
-                                                  : "a requirement is failing");
+      const bool coverage_low = report.code_coverage && !report.code_coverage->meets_gate();
+      std::printf("gate: FAILED (%s)\n", coverage_low ? "line coverage is under its gate"
+                                         : o.strict   ? "strict: every requirement must be covered"
+                                                      : "a requirement is failing");
     }
     cli::set_exit_code(code);
   }
@@ -77,6 +86,11 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--out", opts->out, "where to write the report")->required();
   cmd->add_flag("--gate", opts->gate, "exit 1 if a requirement is failing");
   cmd->add_flag("--strict", opts->strict, "with --gate: also if one is partial or uncovered");
+  cmd->add_option("--coverage", opts->coverage,
+                  "gcovr JSON summary (ci/coverage.sh): line coverage per requirement's code");
+  cmd->add_option("--coverage-gate", opts->coverage_gate,
+                  "with --gate: minimum line coverage in percent (default 80)")
+      ->check(CLI::Range(0.0, 100.0));
   cmd->callback([opts] { run_report(*opts); });
 }
 

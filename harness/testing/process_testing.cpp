@@ -35,25 +35,30 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+namespace {
+RunDirectory* g_test_run = nullptr;
+}  // namespace
+
 Subreaper::Subreaper() {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
 Subreaper::~Subreaper() {
+  // The test program's own run directory watchdog is our child too; it must outlive the test.
+  pid_t keep = 0;
+  if (g_test_run) {
+    if (const auto w = g_test_run->watchdog()) keep = w->pid;
+  }
   std::error_code ec;
   for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
     const pid_t pid = static_cast<pid_t>(std::atoi(it->path().filename().c_str()));
     const auto status = read_process_status(pid);
-    if (pid <= 0 || !status || status->ppid != ::getpid()) continue;
+    if (pid <= 0 || pid == keep || !status || status->ppid != ::getpid()) continue;
     ::kill(pid, SIGKILL);  // our child, unreaped: the pid cannot be anyone else's
     ::waitpid(pid, nullptr, 0);
   }
   ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
-
-namespace {
-RunDirectory* g_test_run = nullptr;
-}  // namespace
 
 void RunDirectoryEnvironment::SetUp() {
   run_.emplace(RunDirectory::create(label_));

@@ -13,7 +13,7 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"matrix", "seed", "requirements"};
 const std::vector<std::string> kRequirementKeys = {
-    "id", "title", "source", "derived-from", "description", "coverage", "doubles", "tests"};
+    "id", "title", "source", "derived-from", "description", "coverage", "code", "doubles", "tests"};
 const std::vector<std::string> kTestKeys = {"id",   "kind",     "given", "when",
                                             "then", "property", "text",  "note"};
 const std::vector<std::string> kKinds = {"unit", "edge", "property", "integration"};
@@ -61,6 +61,7 @@ class Loader : public YamlReader {
                      "'derived-from' (a derived one)");
     }
     r.coverage = strings(node, "coverage");
+    r.code = strings(node, "code");
     r.doubles = strings(node, "doubles");
     const YAML::Node tests = node["tests"];
     if (!tests || !tests.IsSequence() || tests.size() == 0) {

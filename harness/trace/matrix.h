@@ -42,6 +42,9 @@ struct Requirement {
   std::string source;                     // seed file, for requirements taken from a seed
   std::vector<std::string> derived_from;  // seed files, for derived requirements
   std::vector<std::string> coverage;
+  // Path prefixes of the code that implements it (faultline's addition: the report shows their
+  // line coverage next to `coverage`).
+  std::vector<std::string> code;
   std::vector<std::string> doubles;
   std::vector<MatrixTest> tests;
   SourceLocation where;

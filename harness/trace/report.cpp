@@ -178,6 +178,7 @@ Report build_report(const Matrix& matrix, std::vector<RunResults> runs, std::str
 
 int gate(const Report& report, bool strict) {
   if (report.totals.failing > 0 || !report.failed_programs.empty()) return 1;
+  if (report.code_coverage && !report.code_coverage->meets_gate()) return 1;
   if (strict && (report.totals.partial > 0 || report.totals.uncovered > 0)) return 1;
   return 0;
 }

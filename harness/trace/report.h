@@ -12,11 +12,13 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "harness/trace/code_coverage.h"
 #include "harness/trace/matrix.h"
 #include "harness/trace/results.h"
 
@@ -68,12 +70,14 @@ struct Report {
   std::vector<const ProgramResult*> failed_programs;  // failed, with no failed case to explain it
   Totals totals;
   std::string generated_at;  // ISO-8601 UTC, given by the caller (the Clock's wall time)
+  // Line coverage of the code (gcovr), when the run measured it: shown per requirement.
+  std::optional<CodeCoverage> code_coverage;
 };
 
 Report build_report(const Matrix& matrix, std::vector<RunResults> runs, std::string generated_at);
 
-// 0 if the gate passes; 1 if any requirement is failing or a program failed without detail, and
-// with `strict` also if any requirement is partial or uncovered.
+// 0 if the gate passes; 1 if any requirement is failing, a program failed without detail, or line
+// coverage is under its gate; with `strict` also if any requirement is partial or uncovered.
 int gate(const Report& report, bool strict);
 
 nlohmann::json to_json(const Report& report);

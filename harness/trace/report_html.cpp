@@ -144,6 +144,12 @@ void write_head(std::string& out, const Report& r) {
       badge("failed", fmt::format("{} failed", t.cases_failed)),
       badge("skipped", fmt::format("{} skipped", t.cases_skipped)), r.orphans.size(),
       r.untagged.size(), r.failed_programs.size());
+  if (r.code_coverage) {
+    const auto& c = *r.code_coverage;
+    fmt::format_to(std::back_inserter(out), "<p class=\"src\">Code: {} {} <code>{}</code></p>\n",
+                   h(describe_total(c)), badge(c.meets_gate() ? "passed" : "failed"),
+                   h(c.file.string()));
+  }
 }
 
 void write_requirement_table(std::string& out, const Report& r) {
@@ -213,6 +219,11 @@ void write_requirement(std::string& out, const Report& r, const RequirementRepor
     std::vector<std::string> items;
     for (const auto& s : req.coverage) items.push_back(h(s));
     fmt::format_to(std::back_inserter(out), " · coverage: {}", fmt::join(items, ", "));
+  }
+  if (r.code_coverage) {
+    if (const std::string lines = describe(*r.code_coverage, req); !lines.empty()) {
+      fmt::format_to(std::back_inserter(out), " · code line coverage: {}", h(lines));
+    }
   }
   if (!req.doubles.empty()) {
     std::vector<std::string> items;

@@ -48,6 +48,11 @@ nlohmann::json to_json(const Report& report) {
                    {"passed", t.cases_passed},
                    {"failed", t.cases_failed},
                    {"skipped", t.cases_skipped}}}};
+  if (const auto& c = report.code_coverage) {
+    j["code_coverage"] = {{"summary", c->file.string()},       {"line_percent", c->total.percent()},
+                          {"lines_covered", c->total.covered}, {"lines_total", c->total.total},
+                          {"gate_percent", c->gate_percent},   {"meets_gate", c->meets_gate()}};
+  }
   j["runs"] = nlohmann::json::array();
   for (const auto& run : report.runs) {
     j["runs"].push_back({{"mode", run.mode},
@@ -63,6 +68,16 @@ nlohmann::json to_json(const Report& report) {
       req["derived_from"] = r.derived_from;
     } else {
       req["source"] = r.source;
+    }
+    req["coverage"] = r.coverage;
+    if (report.code_coverage) {
+      if (const auto it = report.code_coverage->by_requirement.find(r.id);
+          it != report.code_coverage->by_requirement.end()) {
+        req["code_coverage"] = {{"code", r.code},
+                                {"line_percent", it->second.percent()},
+                                {"lines_covered", it->second.covered},
+                                {"lines_total", it->second.total}};
+      }
     }
     req["tests"] = nlohmann::json::array();
     for (const auto& ir : rr.ids) {

@@ -138,6 +138,10 @@ std::string header(const std::vector<std::string>& cells) {
   return out + "\n";
 }
 
+std::string report_code_coverage(const Report& r, const Requirement& req) {
+  return r.code_coverage ? describe(*r.code_coverage, req) : std::string();
+}
+
 void write_summary(std::string& out, const Report& r) {
   const Totals& t = r.totals;
   std::string_view verdict = "✅ every requirement covered";
@@ -156,6 +160,10 @@ void write_summary(std::string& out, const Report& r) {
                  t.ids_passed, t.ids_failed, t.ids_skipped, t.ids_uncovered, t.cases,
                  t.cases_passed, t.cases_failed, t.cases_skipped,
                  modes.empty() ? std::string("none") : fmt::format("{}", fmt::join(modes, ", ")));
+  if (r.code_coverage) {
+    fmt::format_to(std::back_inserter(out), "**Code:** {} — {}\n\n",
+                   md(describe_total(*r.code_coverage)), md(r.code_coverage->file.string()));
+  }
 }
 
 std::size_t passed_ids(const RequirementReport& rr) {
@@ -213,6 +221,16 @@ void write_requirement(std::string& out, const Report& r, const RequirementRepor
   const Requirement& req = *rr.requirement;
   fmt::format_to(std::back_inserter(out), "### {} — {} ({}, {}/{} ids passed)\n\n", md(req.id),
                  md(req.title), mark(rr.status), passed_ids(rr), rr.ids.size());
+  std::string mapping;
+  if (!req.coverage.empty()) {
+    std::vector<std::string> names;
+    for (const auto& n : req.coverage) names.push_back(code(n));
+    mapping = fmt::format("Coverage mapping: {}", fmt::join(names, ", "));
+  }
+  if (const std::string lines = report_code_coverage(r, req); !lines.empty()) {
+    mapping += (mapping.empty() ? "Code line coverage: " : " — code line coverage: ") + md(lines);
+  }
+  if (!mapping.empty()) out += mapping + "\n\n";
   std::vector<std::string> head = {"Test id", "Kind"};
   for (const auto& m : r.modes) head.push_back(md(m));
   head.insert(head.end(), {"Covering tests", "Reason"});

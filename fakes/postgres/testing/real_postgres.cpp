@@ -127,10 +127,14 @@ struct RealPostgres::Impl {
     fs::create_directories(root);
     ::chmod(root.c_str(), 0755);
     const fs::path staging = root / (key + ".tmp-" + random_suffix());
-    fs::create_directories(staging);
-    chown_tree(staging, user);
     const fs::path pgdata = staging / "data";
     const fs::path log = root / (key + ".initdb-" + random_suffix() + ".log");
+    // Registered before they exist: a harness killed during initdb leaves neither behind.
+    const std::uint64_t heal =
+        run->add_heal_action("remove the template staging directory " + staging.string(),
+                             {"rm", "-rf", "--", staging.string(), log.string()});
+    fs::create_directories(staging);
+    chown_tree(staging, user);
     try {
       run_supervised(*run,
                      as_user(user, {(options.bin_dir / "initdb").string(), "-D", pgdata.string(),
@@ -141,12 +145,14 @@ struct RealPostgres::Impl {
       std::error_code ec;
       fs::remove_all(staging, ec);
       fs::remove(log, ec);
+      run->heal_done(heal);
       throw;
     }
     std::error_code ec;
     fs::remove(log, ec);
     fs::rename(pgdata, dir, ec);  // another process may have won the race: fine
     fs::remove_all(staging, ec);
+    run->heal_done(heal);
     if (!fs::exists(dir / "PG_VERSION")) throw Error("could not make the template " + dir.string());
     return dir;
   }
