@@ -71,6 +71,8 @@ struct Environment::Impl {
   std::unique_ptr<stack::Orchestrator> orchestrator;
   std::unique_ptr<proxy::ProxyServer> proxies;
   std::map<std::string, proxy::ProxyHandle> proxy_of;
+  // Services reached without a proxy: off loopback and not chaos-allowed (no fault may touch them).
+  std::map<std::string, std::string> direct_of;
   std::unique_ptr<clients::ConnectionPool> pool;
 };
 
@@ -161,7 +163,16 @@ void Environment::start(const std::vector<std::string>& services) {
     c.name = s.name;
     c.listen = "127.0.0.1:0";
     c.upstream = h->endpoint().host + ":" + std::to_string(h->endpoint().port);
-    m.proxy_of.emplace(s.name, m.proxies->add_proxy(c));
+    // The proxy refuses a host off loopback unless allowed: the stack file allows exactly the
+    // services it marks chaos-allowed.
+    if (stack::chaos_allowed(s, m.options.backend))
+      m.proxies->allow_remote_host(h->endpoint().host);
+    try {
+      m.proxy_of.emplace(s.name, m.proxies->add_proxy(c));
+    } catch (const proxy::ApiError& e) {
+      if (e.status() != 403) throw;
+      m.direct_of.emplace(s.name, c.upstream);
+    }
   }
 }
 
@@ -185,8 +196,9 @@ stack::ServiceHandle* Environment::handle(const std::string& service) const {
 
 std::string Environment::address(const std::string& service) const {
   auto it = impl_->proxy_of.find(service);
-  if (it == impl_->proxy_of.end()) throw Error("service '" + service + "' has no proxy");
-  return "127.0.0.1:" + std::to_string(it->second.port());
+  if (it != impl_->proxy_of.end()) return "127.0.0.1:" + std::to_string(it->second.port());
+  if (auto d = impl_->direct_of.find(service); d != impl_->direct_of.end()) return d->second;
+  throw Error("service '" + service + "' has no proxy");
 }
 
 std::string Environment::proxy_name(const std::string& service) const {

@@ -81,7 +81,9 @@ class Environment {
 
   // The running handle of a service, or nullptr.
   stack::ServiceHandle* handle(const std::string& service) const;
-  // "127.0.0.1:PORT" of the proxy in front of `service`; throws Error if it has none.
+  // "127.0.0.1:PORT" of the proxy in front of `service`; for a service off loopback that the stack
+  // does not mark chaos-allowed (external), its own address: no proxy, so no fault, reaches it.
+  // Throws Error if it has neither.
   std::string address(const std::string& service) const;
   // The proxy's name for `service` (the subject of proxy faults).
   std::string proxy_name(const std::string& service) const;
