@@ -144,6 +144,7 @@ class Run {
     const Duration method_start = since_start();
     const Duration end = method_start + std::max<Duration>(sc_.duration, r_.schedule.end());
     Duration next_probe = method_start + sc_.steady_state.every;
+    Duration next_step = since_start();
     std::size_t next_fault = 0;
     while (since_start() < end) {
       if (stop_requested())
@@ -154,15 +155,25 @@ class Run {
       heal_due(rel);
       while (next_fault < r_.schedule.faults.size() && r_.schedule.faults[next_fault].at <= rel)
         inject(r_.schedule.faults[next_fault++]);
-      step_once(method_start);
-      if (since_start() >= next_probe) {
-        next_probe += sc_.steady_state.every;
-        for (const auto& o : probe("during"))
-          if (!o.ok && sc_.budget.abort_on_deviation)
-            return fail("aborted: steady state deviated beyond tolerance during the method: " +
-                        o.describe());
+      if (since_start() >= next_step) {
+        step_once(method_start);
+        if (since_start() >= next_probe) {
+          next_probe += sc_.steady_state.every;
+          for (const auto& o : probe("during"))
+            if (!o.ok && sc_.budget.abort_on_deviation)
+              return fail("aborted: steady state deviated beyond tolerance during the method: " +
+                          o.describe());
+        }
+        next_step = (since_start() / sc_.step + 1) * sc_.step;
       }
-      advance_to((since_start() / sc_.step + 1) * sc_.step);
+      // Faults land and heal at their scheduled times, not at the next step: time moves to
+      // whichever comes first, the next step, injection or heal.
+      Duration next = next_step;
+      if (next_fault < r_.schedule.faults.size())
+        next = std::min(next, method_start + r_.schedule.faults[next_fault].at);
+      for (const auto& a : active_)
+        next = std::min(next, method_start + a.planned.at + a.planned.duration);
+      advance_to(std::max(next, since_start()));
     }
     heal_all();
     recover();
