@@ -33,7 +33,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq >/dev/null
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian packages start their servers; faultline starts its own per run, on its own ports.
-for svc in redis-server postgresql; do
+for svc in redis-server postgresql prometheus prometheus-alertmanager prometheus-node-exporter; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $sudo systemctl stop "$svc" >/dev/null 2>&1 || true
   fi
