@@ -14,6 +14,12 @@ CheckResult backup_restored(const InvariantSpec& s, const std::vector<Event>& ev
 CheckResult restarts_with_backoff(const InvariantSpec& s, const std::vector<Event>& ev);
 CheckResult jobs_moved_off(const InvariantSpec& s, const std::vector<Event>& ev);
 
+std::string seconds_text(std::int64_t ns) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1fs", static_cast<double>(ns) / 1e9);
+  return b;
+}
+
 namespace {
 
 using Status = CheckResult::Status;
@@ -51,12 +57,6 @@ bool in_fault(const std::vector<Window>& ws, std::int64_t t) {
 
 bool is_op(const Event& e, const std::string& workload, const char* kind) {
   return e.kind == kind && e.subject == workload;
-}
-
-std::string seconds(std::int64_t ns) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1fs", static_cast<double>(ns) / 1e9);
-  return b;
 }
 
 CheckResult result(const InvariantSpec& s, Status st, std::string detail) {
@@ -117,13 +117,13 @@ CheckResult writes_resume_within(const InvariantSpec& s, const std::vector<Event
       }
     if (!first)
       return result(s, Status::fail,
-                    "no success after the " + w.kind + " heal at " + seconds(w.to));
+                    "no success after the " + w.kind + " heal at " + seconds_text(w.to));
     worst = std::max(worst, *first - w.to);
   }
   const auto limit = s.within.count() * kMs;
-  return result(
-      s, worst <= limit ? Status::pass : Status::fail,
-      "slowest resumption " + seconds(worst) + " after heal (limit " + seconds(limit) + ")");
+  return result(s, worst <= limit ? Status::pass : Status::fail,
+                "slowest resumption " + seconds_text(worst) + " after heal (limit " +
+                    seconds_text(limit) + ")");
 }
 
 CheckResult alert_raised_within(const InvariantSpec& s, const std::vector<Event>& ev) {
@@ -139,8 +139,8 @@ CheckResult alert_raised_within(const InvariantSpec& s, const std::vector<Event>
                               [&](auto t) { return t >= w.from && t - w.from <= limit; });
     if (!raised)
       return result(s, Status::fail,
-                    "alert " + s.alert + " not raised within " + seconds(limit) + " of the " +
-                        w.kind + " fault at " + seconds(w.from));
+                    "alert " + s.alert + " not raised within " + seconds_text(limit) + " of the " +
+                        w.kind + " fault at " + seconds_text(w.from));
   }
   if (s.params.value("once", false) && firings.size() != ws.size())
     return result(s, Status::fail,
@@ -148,7 +148,7 @@ CheckResult alert_raised_within(const InvariantSpec& s, const std::vector<Event>
                       std::to_string(ws.size()) + " faults");
   return result(s, Status::pass,
                 "alert " + s.alert + " raised " + std::to_string(firings.size()) +
-                    " time(s), each within " + seconds(limit));
+                    " time(s), each within " + seconds_text(limit));
 }
 
 CheckResult healthy_within(const InvariantSpec& s, const std::vector<Event>& ev) {
@@ -161,8 +161,8 @@ CheckResult healthy_within(const InvariantSpec& s, const std::vector<Event>& ev)
         e.fields.value("target", "") == s.target && e.fields.value("ok", false)) {
       const auto took = e.sim_ns - last_heal, limit = s.within.count() * kMs;
       return result(s, took <= limit ? Status::pass : Status::fail,
-                    s.target + " healthy " + seconds(took) + " after the last heal (RTO " +
-                        seconds(limit) + ")");
+                    s.target + " healthy " + seconds_text(took) + " after the last heal (RTO " +
+                        seconds_text(limit) + ")");
     }
   return result(s, Status::fail, s.target + " never healthy again after the last heal");
 }
@@ -176,8 +176,9 @@ CheckResult no_stale_reads(const InvariantSpec& s, const std::vector<Event>& ev)
     const auto& x = e.fields["expected"];
     if (!x.is_null() && v != x)
       return result(s, Status::fail,
-                    "read of " + e.fields["key"].get<std::string>() + " at " + seconds(e.sim_ns) +
-                        " returned " + v.dump() + ", expected " + x.dump());
+                    "read of " + e.fields["key"].get<std::string>() + " at " +
+                        seconds_text(e.sim_ns) + " returned " + v.dump() + ", expected " +
+                        x.dump());
   }
   return result(s, reads ? Status::pass : Status::unknown,
                 std::to_string(reads) + " reads, none stale");
@@ -198,7 +199,7 @@ CheckResult no_errors(const InvariantSpec& s, const std::vector<Event>& ev) {
       ++tolerated;
       continue;
     }
-    return result(s, Status::fail, "a caller saw '" + reason + "' at " + seconds(e.sim_ns));
+    return result(s, Status::fail, "a caller saw '" + reason + "' at " + seconds_text(e.sim_ns));
   }
   return result(s, Status::pass,
                 std::to_string(ops) + " operations, no errors" +
@@ -214,7 +215,7 @@ CheckResult fails_with(const InvariantSpec& s, const std::vector<Event>& ev) {
       continue;
     if (!in_fault(ws, e.sim_ns))
       return result(s, Status::fail,
-                    "'" + reason + "' at " + seconds(e.sim_ns) + " with no fault active");
+                    "'" + reason + "' at " + seconds_text(e.sim_ns) + " with no fault active");
     ++during;
   }
   if (!during)
@@ -235,7 +236,7 @@ CheckResult slo_breach_detected(const InvariantSpec& s, const std::vector<Event>
     if (!in_fault(ws, e.sim_ns))
       return result(s, Status::fail,
                     "an operation over the " + std::to_string(int(slo)) + " ms SLO at " +
-                        seconds(e.sim_ns) + " with no fault active");
+                        seconds_text(e.sim_ns) + " with no fault active");
     ++over;
     if (first < 0) first = e.sim_ns;
     last = e.sim_ns;
@@ -243,8 +244,8 @@ CheckResult slo_breach_detected(const InvariantSpec& s, const std::vector<Event>
   if (!over) return result(s, Status::fail, "no SLO breach seen while the fault was active");
   return result(s, Status::pass,
                 "SLO breach: " + std::to_string(over) + " operations over " +
-                    std::to_string(int(slo)) + " ms from " + seconds(first) + " to " +
-                    seconds(last));
+                    std::to_string(int(slo)) + " ms from " + seconds_text(first) + " to " +
+                    seconds_text(last));
 }
 
 CheckResult expired_after_skew(const InvariantSpec& s, const std::vector<Event>& ev) {
@@ -280,7 +281,7 @@ CheckResult never_overlap(const InvariantSpec& s, const std::vector<Event>& ev) 
       if (pair && a.from < b.to && b.from < a.to)
         return result(
             s, Status::fail,
-            a.kind + " and " + b.kind + " overlapped at " + seconds(std::max(a.from, b.from)));
+            a.kind + " and " + b.kind + " overlapped at " + seconds_text(std::max(a.from, b.from)));
     }
   return result(s, Status::pass, "no overlap");
 }

@@ -24,6 +24,7 @@
 // Thread safety: pure functions of the events.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@ struct CheckResult {
   std::string detail;
 };
 std::string_view to_string(CheckResult::Status status);
+// Simulated nanoseconds as checkers report them: "12.5s".
+std::string seconds_text(std::int64_t ns);
 
 struct CheckerKind {
   std::string name;

@@ -8,16 +8,6 @@
 #include "chaos/engine/checkers.h"
 
 namespace faultline::chaos {
-namespace {
-
-std::string secs(std::int64_t ns) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1fs", static_cast<double>(ns) / 1e9);
-  return b;
-}
-
-}  // namespace
-
 CheckResult restarts_with_backoff(const InvariantSpec& s, const std::vector<Event>& ev) {
   using Status = CheckResult::Status;
   const std::string service = s.params.value("service", "");
@@ -26,9 +16,9 @@ CheckResult restarts_with_backoff(const InvariantSpec& s, const std::vector<Even
   for (const auto& other : s.params.value("unaffected", std::vector<std::string>{}))
     for (const auto& e : ev)
       if (e.subject == other && e.kind == "service.failed")
-        return {
-            s.check, Status::fail,
-            other + " failed at " + secs(e.sim_ns) + " though only " + service + " was faulted"};
+        return {s.check, Status::fail,
+                other + " failed at " + seconds_text(e.sim_ns) + " though only " + service +
+                    " was faulted"};
 
   std::vector<std::int64_t> backoffs_ms;
   std::vector<std::int64_t> delays_ns;  // restart_scheduled -> the restart's service.start
@@ -46,7 +36,7 @@ CheckResult restarts_with_backoff(const InvariantSpec& s, const std::vector<Even
     if (e.kind == "service.start" && e.fields.value("attempt", 0) > 0) {
       if (gave_up_at)
         return {s.check, Status::fail,
-                service + " restarted at " + secs(e.sim_ns) + " after it was given up on"};
+                service + " restarted at " + seconds_text(e.sim_ns) + " after it was given up on"};
       if (scheduled_at < 0)
         return {s.check, Status::fail, service + " restarted without a scheduled backoff"};
       delays_ns.push_back(e.sim_ns - scheduled_at);
@@ -65,7 +55,7 @@ CheckResult restarts_with_backoff(const InvariantSpec& s, const std::vector<Even
   for (std::size_t i = 0; i < delays_ns.size(); ++i)
     if (delays_ns[i] < backoffs_ms[i] * 1'000'000)
       return {s.check, Status::fail,
-              "restart " + std::to_string(i + 1) + " came " + secs(delays_ns[i]) +
+              "restart " + std::to_string(i + 1) + " came " + seconds_text(delays_ns[i]) +
                   " after it was scheduled, before its " + std::to_string(backoffs_ms[i]) +
                   " ms backoff"};
   if (restarts != attempts)
@@ -80,7 +70,8 @@ CheckResult restarts_with_backoff(const InvariantSpec& s, const std::vector<Even
   for (auto b : backoffs_ms) list += (list.empty() ? "" : ", ") + std::to_string(b) + " ms";
   return {s.check, Status::pass,
           service + " restarted " + std::to_string(restarts) + " times with backoff " + list +
-              ", given up on " + secs(*gave_up_at - first_failure) + " after its first failure"};
+              ", given up on " + seconds_text(*gave_up_at - first_failure) +
+              " after its first failure"};
 }
 
 }  // namespace faultline::chaos

@@ -11,12 +11,6 @@
 namespace faultline::chaos {
 namespace {
 
-std::string secs(std::int64_t ns) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1fs", static_cast<double>(ns) / 1e9);
-  return b;
-}
-
 bool on_device(const nlohmann::json& where, const std::string& suffix) {
   if (!where.is_string()) return false;
   const auto w = where.get<std::string>();
@@ -68,7 +62,7 @@ CheckResult jobs_moved_off(const InvariantSpec& s, const std::vector<Event>& ev)
       for (const auto& [job, where] : placement.items())
         if (on_device(where, suffix))
           return {s.check, Status::fail,
-                  job + " on the failed " + suffix.substr(1) + " at " + secs(e.sim_ns) +
+                  job + " on the failed " + suffix.substr(1) + " at " + seconds_text(e.sim_ns) +
                       ", after the scheduler saw it fail"};
   }
   if (!detected_at)
@@ -77,8 +71,8 @@ CheckResult jobs_moved_off(const InvariantSpec& s, const std::vector<Event>& ev)
   const std::int64_t limit = s.within.count() * std::int64_t{1'000'000};
   if (took > limit)
     return {s.check, Status::fail,
-            suffix.substr(1) + " seen failed " + secs(took) + " after the fault (limit " +
-                secs(limit) + ")"};
+            suffix.substr(1) + " seen failed " + seconds_text(took) + " after the fault (limit " +
+                seconds_text(limit) + ")"};
   for (const auto& job : on_before)
     if (!moved_off.count(job) && !completed.count(job))
       return {s.check, Status::fail,
@@ -89,7 +83,7 @@ CheckResult jobs_moved_off(const InvariantSpec& s, const std::vector<Event>& ev)
     return {s.check, Status::unknown, "no job was on " + suffix.substr(1) + " when the fault hit"};
   return {s.check, Status::pass,
           std::to_string(moved_off.size()) + " jobs moved off " + suffix.substr(1) + " " +
-              secs(took) + " after the fault; all " + std::to_string(completed.size()) +
+              seconds_text(took) + " after the fault; all " + std::to_string(completed.size()) +
               " jobs completed"};
 }
 

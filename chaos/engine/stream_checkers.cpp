@@ -24,12 +24,6 @@ bool is(const Event& e, const std::string& workload, const char* kind, const cha
   return e.kind == kind && e.subject == workload && e.fields.value("op", "") == op;
 }
 
-std::string secs(std::int64_t ns) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1fs", static_cast<double>(ns) / 1e9);
-  return b;
-}
-
 }  // namespace
 
 CheckResult no_acked_message_lost(const InvariantSpec& s, const std::vector<Event>& ev) {
@@ -91,19 +85,19 @@ CheckResult lag_recovers_within(const InvariantSpec& s, const std::vector<Event>
     }
     if (consume_during && consumed == 0)
       return {s.check, Status::fail,
-              "nothing was consumed while the " + w.kind + " fault from " + secs(w.from) + " to " +
-                  secs(w.to) + " was active (consumers stalled)"};
+              "nothing was consumed while the " + w.kind + " fault from " + seconds_text(w.from) +
+                  " to " + seconds_text(w.to) + " was active (consumers stalled)"};
     during += consumed;
     if (!back)
       return {s.check, Status::fail,
               "lag never came back to " + std::to_string(max_lag) + " after the " + w.kind +
-                  " heal at " + secs(w.to)};
+                  " heal at " + seconds_text(w.to)};
     worst = std::max(worst, *back - w.to);
   }
   const std::string detail =
       "lag at most " + std::to_string(peak) + " during the faults (" + std::to_string(during) +
-      " messages consumed meanwhile), back to <= " + std::to_string(max_lag) + " " + secs(worst) +
-      " after the heal (limit " + secs(limit) + ")";
+      " messages consumed meanwhile), back to <= " + std::to_string(max_lag) + " " +
+      seconds_text(worst) + " after the heal (limit " + seconds_text(limit) + ")";
   return {s.check, worst <= limit ? Status::pass : Status::fail, detail};
 }
 
