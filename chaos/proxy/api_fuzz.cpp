@@ -36,7 +36,7 @@ struct World {
 };
 
 void check_reply(const faultline::proxy::ApiReply& r) {
-  static const std::set<int> documented = {200, 201, 204, 400, 404, 405, 409, 413, 500};
+  static const std::set<int> documented = {200, 201, 204, 400, 403, 404, 405, 409, 413, 500};
   if (documented.count(r.status) == 0) std::abort();
   if (r.content_type == "application/json" && !r.body.empty() &&
       nlohmann::json::parse(r.body, nullptr, false).is_discarded()) {
