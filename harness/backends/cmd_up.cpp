@@ -59,8 +59,8 @@ void run_up(const UpOptions& o) {
   if (!o.stack_file.empty() && !o.compose_file.empty()) {
     throw UsageError("give --stack or --compose, not both");
   }
-  if (!o.backend.empty() && o.backend != "fake" && o.backend != "local" &&
-      o.backend != "docker" && o.backend != "external") {
+  if (!o.backend.empty() && o.backend != "fake" && o.backend != "local" && o.backend != "docker" &&
+      o.backend != "external") {
     throw UsageError("--backend must be fake, local, docker or external, not '" + o.backend + "'");
   }
   std::optional<std::uint64_t> seed_flag = cli::global_options().seed;
