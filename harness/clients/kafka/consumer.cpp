@@ -143,16 +143,12 @@ KafkaConsumer::KafkaConsumer(KafkaConsumerOptions options, Journal* journal)
   impl_->journal = journal;
   const auto& o = impl_->options;
   detail::RdkafkaConfig config(who);
-  config.set("bootstrap.servers", o.bootstrap);
-  config.set("client.id", o.client_id);
+  config.set_connection(o.bootstrap, o.client_id, o.metadata_refresh, o.reconnect_backoff);
   config.set("group.id", o.group);
   config.set("enable.auto.commit", "false");
   config.set("auto.offset.reset", "earliest");
   config.set_ms("session.timeout.ms", o.session_timeout);
   config.set_ms("heartbeat.interval.ms", o.heartbeat_interval);
-  config.set_ms("topic.metadata.refresh.interval.ms", o.metadata_refresh);
-  config.set_ms("reconnect.backoff.ms", o.reconnect_backoff);
-  config.set_ms("reconnect.backoff.max.ms", o.reconnect_backoff * 10);
   config.set_ms("fetch.wait.max.ms", o.fetch_wait);
   config.set_user(o.properties, {"group.id", "enable.auto.commit", "bootstrap.servers",
                                  "metadata.broker.list", "client.id"});

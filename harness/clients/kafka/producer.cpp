@@ -95,16 +95,12 @@ KafkaProducer::KafkaProducer(KafkaProducerOptions options, Journal* journal)
   impl_->journal = journal;
   const auto& o = impl_->options;
   detail::RdkafkaConfig config(who);
-  config.set("bootstrap.servers", o.bootstrap);
-  config.set("client.id", o.client_id);
+  config.set_connection(o.bootstrap, o.client_id, o.metadata_refresh, o.reconnect_backoff);
   config.set("acks", "all");
   config.set("enable.idempotence", "true");
   config.set_ms("delivery.timeout.ms", o.delivery_timeout);
   config.set_ms("linger.ms", o.linger);
   config.set_ms("retry.backoff.ms", o.retry_backoff);
-  config.set_ms("topic.metadata.refresh.interval.ms", o.metadata_refresh);
-  config.set_ms("reconnect.backoff.ms", o.reconnect_backoff);
-  config.set_ms("reconnect.backoff.max.ms", o.reconnect_backoff * 10);
   config.set_user(o.properties,
                   {"acks", "request.required.acks", "enable.idempotence", "bootstrap.servers",
                    "metadata.broker.list", "client.id", "enable.gapless.guarantee"});

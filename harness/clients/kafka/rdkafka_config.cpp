@@ -53,6 +53,15 @@ void RdkafkaConfig::set(const std::string& name, const std::string& value) {
   }
 }
 
+void RdkafkaConfig::set_connection(const std::string& bootstrap, const std::string& client_id,
+                                   Duration metadata_refresh, Duration reconnect_backoff) {
+  set("bootstrap.servers", bootstrap);
+  set("client.id", client_id);
+  set_ms("topic.metadata.refresh.interval.ms", metadata_refresh);
+  set_ms("reconnect.backoff.ms", reconnect_backoff);
+  set_ms("reconnect.backoff.max.ms", reconnect_backoff * 10);
+}
+
 void RdkafkaConfig::set_ms(const std::string& name, Duration d) {
   set(name, std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
 }

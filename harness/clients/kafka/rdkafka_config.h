@@ -28,6 +28,10 @@ class RdkafkaConfig {
   // Throws InputError naming the property when librdkafka rejects it.
   void set(const std::string& name, const std::string& value);
   void set_ms(const std::string& name, Duration d);
+  // What producers and consumers set alike: where the brokers are, who is asking, how often
+  // metadata is refreshed and how a lost broker connection backs off (up to 10x).
+  void set_connection(const std::string& bootstrap, const std::string& client_id,
+                      Duration metadata_refresh, Duration reconnect_backoff);
   // Applies user properties, refusing those in `reserved` (the guarantees we promise).
   void set_user(const std::map<std::string, std::string>& properties,
                 const std::set<std::string>& reserved);
