@@ -25,6 +25,16 @@ void log_from_librdkafka(const rd_kafka_t*, int level, const char* fac, const ch
 
 }  // namespace
 
+// Why the mock cluster is destroyed from the client's on_destroy interceptor: librdkafka 2.0.2's
+// rd_kafka_mock_cluster_destroy() ends by sending TERMINATE to the mock's internal "dummy" broker
+// and only then dropping its reference to it; a broker thread leaves its loop when its reference
+// count is 1, so when the thread serves the op before the reference is dropped it goes back to
+// sleep on its queue for rd_kafka_max_block_ms (1 s) with nothing left to wake it, and the join
+// waits that second out (librdkafka 2.10 fixed it: the broker thread drops that reference itself
+// when it serves TERMINATE). Broker threads cut every wait to 1 ms once their rd_kafka_t is
+// terminating, and on_destroy() runs exactly then: after rd_kafka_destroy() has set the terminate
+// flag and before librdkafka checks that no mock cluster is left. So ~FakeKafkaCluster calls
+// rd_kafka_destroy() and the cluster goes inside it.
 struct FakeKafkaCluster::Impl {
   Clock& clock;
   Journal* journal;
@@ -49,6 +59,26 @@ struct FakeKafkaCluster::Impl {
   }
 
   Impl(Clock& c, const FakeKafkaOptions& o) : clock(c), journal(o.journal), controller(o.brokers) {}
+
+  // rd_kafka_new() -> on_new: registers on_destroy for this client (only possible from on_new).
+  static rd_kafka_resp_err_t on_new(rd_kafka_t* rk, const rd_kafka_conf_t*, void* self, char*,
+                                    size_t) {
+    return rd_kafka_interceptor_add_on_destroy(rk, "faultline-kafka-fake", on_destroy, self);
+  }
+  // rd_kafka_destroy() (or a failed rd_kafka_new()) -> on_destroy, on librdkafka's main thread
+  // with the terminate flag set: the mock's threads now poll in 1 ms steps (see above).
+  static rd_kafka_resp_err_t on_destroy(rd_kafka_t*, void* self) {
+    auto& impl = *static_cast<Impl*>(self);
+    if (impl.mock_cluster) {
+      if (impl.waker) {
+        impl.mock([&] { rd_kafka_mock_cluster_destroy(impl.mock_cluster); });
+      } else {
+        rd_kafka_mock_cluster_destroy(impl.mock_cluster);
+      }
+      impl.mock_cluster = nullptr;
+    }
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
 
   void record(const char* kind, const std::string& subject, nlohmann::json fields) {
     if (journal) journal->append(kind, subject, std::move(fields));
@@ -91,6 +121,7 @@ FakeKafkaCluster::FakeKafkaCluster(Clock& clock, FakeKafkaOptions options)
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set_log_cb(conf, log_from_librdkafka);
+  rd_kafka_conf_interceptor_add_on_new(conf, "faultline-kafka-fake", Impl::on_new, impl_.get());
   // The bookkeeping client never connects anywhere; keep it quiet.
   if (rd_kafka_conf_set(conf, "client.id", "faultline-kafka-fake", errstr, sizeof errstr) !=
       RD_KAFKA_CONF_OK) {
@@ -108,13 +139,18 @@ FakeKafkaCluster::FakeKafkaCluster(Clock& clock, FakeKafkaOptions options)
     throw Error("kafka fake: cannot start a mock cluster of " + std::to_string(options.brokers) +
                 " brokers");
   }
-  impl_->bootstrap = rd_kafka_mock_cluster_bootstraps(impl_->mock_cluster);
-  impl_->waker = std::make_unique<MockWaker>(impl_->bootstrap);
+  try {
+    impl_->bootstrap = rd_kafka_mock_cluster_bootstraps(impl_->mock_cluster);
+    impl_->waker = std::make_unique<MockWaker>(impl_->bootstrap);
+  } catch (...) {
+    rd_kafka_destroy(impl_->rk);  // the cluster with it
+    throw;
+  }
   log::info(kComponent, "started", {{"brokers", options.brokers}, {"bootstrap", impl_->bootstrap}});
 }
 
 FakeKafkaCluster::~FakeKafkaCluster() {
-  impl_->mock([&] { return rd_kafka_mock_cluster_destroy(impl_->mock_cluster); });
+  // The cluster goes inside: Impl::on_destroy (why: the comment above Impl).
   rd_kafka_destroy(impl_->rk);
 }
 
