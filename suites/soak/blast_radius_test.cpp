@@ -18,6 +18,7 @@
 #include "chaos/proxy/http_api.h"
 #include "chaos/proxy/proxy_server.h"
 #include "fakes/postgres/postgres_fake.h"
+#include "fakes/postgres/testing/real_postgres.h"
 #include "fakes/redis/server.h"
 #include "harness/core/clock.h"
 #include "harness/core/event_loop.h"
@@ -94,7 +95,7 @@ std::vector<std::string> catalogue() {
 
 std::set<fs::path> pg_data_dirs() {
   std::set<fs::path> out;
-  for (const auto& entry : fs::directory_iterator("/tmp")) {
+  for (const auto& entry : fs::directory_iterator(testing::pg_data_root())) {
     if (entry.path().filename().string().starts_with("faultline-pg-")) out.insert(entry.path());
   }
   return out;

@@ -6,7 +6,7 @@
 //     come back to it instead of init; the pids and start times recorded before the kill, from
 //     /proc and from the run directory's children/ records, must all be gone);
 //   - no run directory left under the run's own $TMPDIR/faultline, and no PostgreSQL data
-//     directory /tmp/faultline-pg-<harness pid>-*;
+//     directory <pg_data_root()>/faultline-pg-<harness pid>-* (/dev/shm where it exists);
 //   - no fault still applied: the pending heal actions of the run directory ran (the directory is
 //     gone only when every one succeeded), no recorded process is left paused, no new network
 //     namespace;
@@ -32,6 +32,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fakes/postgres/testing/real_postgres.h"
 #include "harness/core/reaper.h"
 #include "harness/core/supervisor.h"
 #include "harness/testing/covers.h"
@@ -128,7 +129,8 @@ std::vector<fs::path> pg_data_dirs_of(pid_t harness) {
   std::vector<fs::path> out;
   const std::string prefix = "faultline-pg-" + std::to_string(harness) + "-";
   std::error_code ec;
-  for (fs::directory_iterator it("/tmp", ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(testing::pg_data_root(), ec), end; !ec && it != end;
+       it.increment(ec)) {
     if (it->path().filename().string().starts_with(prefix)) out.push_back(it->path());
   }
   return out;

@@ -7,7 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/sendfile.h>
+
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -25,42 +30,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct OsUser {
-  std::string name;
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-
-std::optional<OsUser> find_user(const RealPostgresOptions& options) {
-  std::vector<std::string> candidates;
-  if (!options.os_user.empty()) {
-    candidates.push_back(options.os_user);
-  } else if (const char* env = std::getenv("FAULTLINE_PG_OS_USER"); env && *env) {
-    candidates.push_back(env);
-  } else {
-    candidates = {"postgres", "nobody"};
-  }
-  for (const std::string& name : candidates) {
-    if (const passwd* pw = ::getpwnam(name.c_str())) return OsUser{name, pw->pw_uid, pw->pw_gid};
-  }
-  return std::nullopt;
-}
-
-fs::path setpriv_path() {
-  for (const char* p : {"/usr/bin/setpriv", "/bin/setpriv"}) {
-    if (fs::exists(p)) return p;
-  }
-  return {};
-}
-
-std::vector<std::string> as_user(const OsUser& user, std::vector<std::string> argv) {
-  if (::geteuid() != 0) return argv;  // already unprivileged
-  std::vector<std::string> out = {setpriv_path().string(), "--reuid=" + std::to_string(user.uid),
-                                  "--regid=" + std::to_string(user.gid), "--clear-groups", "--"};
-  out.insert(out.end(), argv.begin(), argv.end());
-  return out;
-}
-
 std::string tail_of(const fs::path& file) {
   std::ifstream in(file);
   std::stringstream ss;
@@ -76,11 +45,84 @@ std::string random_suffix() {
   return buf;
 }
 
-void chown_tree(const fs::path& root, const OsUser& user) {
+fs::path setpriv_path() {
+  for (const char* p : {"/usr/bin/setpriv", "/bin/setpriv"}) {
+    if (fs::exists(p)) return p;
+  }
+  return {};
+}
+
+void chown_tree(const fs::path& root, const PgOsUser& user) {
   if (::geteuid() != 0) return;
   if (::chown(root.c_str(), user.uid, user.gid) != 0) throw Error("chown failed: " + root.string());
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (::lchown(entry.path().c_str(), user.uid, user.gid) != 0) throw Error("chown failed");
+    if (::lchown(entry.path().c_str(), user.uid, user.gid) != 0) {
+      throw Error("chown failed: " + entry.path().string());
+    }
+  }
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void fail(const std::string& what, const fs::path& path) {
+  throw Error(what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+// Copies the directory `from` into the existing directory `to` (both open), file by file: modes
+// kept, every entry owned by `owner` as it is made (no second pass), data moved in the kernel.
+void copy_tree(int from, int to, const fs::path& where, const std::optional<PgOsUser>& owner) {
+  DIR* dir = ::fdopendir(::dup(from));
+  if (!dir) fail("cannot read", where);
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (::fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      fail("cannot stat", where / name);
+    const mode_t mode = st.st_mode & 07777;
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(to, name.c_str(), mode) != 0) fail("cannot make", where / name);
+      Fd sub_from(::openat(from, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      Fd sub_to(::openat(to, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (sub_from.get() < 0 || sub_to.get() < 0) fail("cannot open", where / name);
+      if (owner && ::fchown(sub_to.get(), owner->uid, owner->gid) != 0)
+        fail("cannot chown", where / name);
+      copy_tree(sub_from.get(), sub_to.get(), where / name, owner);
+    } else if (S_ISREG(st.st_mode)) {
+      Fd in(::openat(from, name.c_str(), O_RDONLY | O_CLOEXEC));
+      Fd out(::openat(to, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+      if (in.get() < 0 || out.get() < 0) fail("cannot copy", where / name);
+      if (owner && ::fchown(out.get(), owner->uid, owner->gid) != 0)
+        fail("cannot chown", where / name);
+      for (off_t left = st.st_size; left > 0;) {
+        const ssize_t n = ::sendfile(out.get(), in.get(), nullptr, static_cast<size_t>(left));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail("cannot copy", where / name);
+        left -= n;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+      const ssize_t n = ::readlinkat(from, name.c_str(), target.data(), target.size());
+      if (n < 0) fail("cannot read link", where / name);
+      target.resize(static_cast<size_t>(n));
+      if (::symlinkat(target.c_str(), to, name.c_str()) != 0) fail("cannot link", where / name);
+      if (owner && ::fchownat(to, name.c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        fail("cannot chown", where / name);
+      }
+    }  // sockets and fifos (a copied live data directory's) are not data
   }
 }
 
@@ -100,72 +142,143 @@ void run_supervised(RunDirectory& run, const std::vector<std::string>& argv, con
 
 }  // namespace
 
+std::optional<PgOsUser> find_pg_os_user(const std::string& requested) {
+  std::vector<std::string> candidates;
+  if (!requested.empty()) {
+    candidates.push_back(requested);
+  } else if (const char* env = std::getenv("FAULTLINE_PG_OS_USER"); env && *env) {
+    candidates.push_back(env);
+  } else {
+    candidates = {"postgres", "nobody"};
+  }
+  for (const std::string& name : candidates) {
+    if (const passwd* pw = ::getpwnam(name.c_str())) return PgOsUser{name, pw->pw_uid, pw->pw_gid};
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> as_pg_os_user(const PgOsUser& user, std::vector<std::string> argv) {
+  if (::geteuid() != 0) return argv;  // already unprivileged
+  std::vector<std::string> out = {setpriv_path().string(), "--reuid=" + std::to_string(user.uid),
+                                  "--regid=" + std::to_string(user.gid), "--clear-groups", "--"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+std::optional<std::string> pg_unavailable(const fs::path& bin_dir, const std::string& os_user) {
+  for (const char* tool : {"postgres", "initdb"}) {
+    if (!fs::exists(bin_dir / tool)) {
+      return "PostgreSQL binaries not found: " + (bin_dir / tool).string();
+    }
+  }
+  if (::geteuid() == 0 && setpriv_path().empty()) return "setpriv (util-linux) is missing";
+  if (!find_pg_os_user(os_user)) return "no unprivileged OS user to run PostgreSQL as";
+  return std::nullopt;
+}
+
+fs::path ensure_pg_template(RunDirectory& run, const PgOsUser& user, const fs::path& bin_dir,
+                            const fs::path& requested_root) {
+  fs::path root = requested_root;
+  if (root.empty()) {
+    const char* env = std::getenv("FAULTLINE_PG_TEMPLATE_DIR");
+    root = env && *env ? fs::path(env) : fs::path("/var/tmp/faultline-pg-template");
+  }
+  std::string key = bin_dir.string() + "-" + user.name;
+  for (char& c : key) {
+    if (c == '/') c = '_';
+  }
+  const fs::path dir = root / key;
+  if (fs::exists(dir / "PG_VERSION")) return dir;
+  fs::create_directories(root);
+  ::chmod(root.c_str(), 0755);
+  const fs::path staging = root / (key + ".tmp-" + random_suffix());
+  const fs::path pgdata = staging / "data";
+  const fs::path log = root / (key + ".initdb-" + random_suffix() + ".log");
+  // Registered before they exist: a harness killed during initdb leaves neither behind.
+  const std::uint64_t heal =
+      run.add_heal_action("remove the template staging directory " + staging.string(),
+                          {"rm", "-rf", "--", staging.string(), log.string()});
+  std::error_code ec;
+  try {
+    fs::create_directories(staging);
+    chown_tree(staging, user);
+    run_supervised(run,
+                   as_pg_os_user(user, {(bin_dir / "initdb").string(), "-D", pgdata.string(), "-U",
+                                        "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
+                                        "--no-sync", "--no-instructions"}),
+                   log, 120s);
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    fs::remove(log, ec);
+    run.heal_done(heal);
+    throw;
+  }
+  fs::remove(log, ec);
+  fs::rename(pgdata, dir, ec);  // another process may have won the race: fine
+  fs::remove_all(staging, ec);
+  run.heal_done(heal);
+  if (!fs::exists(dir / "PG_VERSION")) throw Error("could not make the template " + dir.string());
+  return dir;
+}
+
+fs::path pg_data_root() {
+  if (const char* env = std::getenv("FAULTLINE_PG_DATA_DIR"); env && *env) return env;
+  // /dev/shm is a tmpfs on Linux: file creation there costs microseconds, not a journal commit.
+  if (::access("/dev/shm", W_OK | X_OK) == 0 && fs::is_directory("/dev/shm")) return "/dev/shm";
+  return "/tmp";
+}
+
+PgDataDirectory::PgDataDirectory(RunDirectory& run, const PgOsUser& user, const fs::path& source)
+    : run_(run) {
+  path_ = pg_data_root() / ("faultline-pg-" + std::to_string(::getpid()) + "-" + random_suffix());
+  // Registered before the directory exists, so a kill at any point still removes it.
+  heal_id_ = run.add_heal_action("remove PostgreSQL data directory " + path_.string(),
+                                 {"rm", "-rf", "--", path_.string()});
+  try {
+    Fd from(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (from.get() < 0) fail("cannot open", source);
+    if (::mkdir(path_.c_str(), 0700) != 0) fail("cannot make", path_);
+    Fd to(::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (to.get() < 0) fail("cannot open", path_);
+    std::optional<PgOsUser> owner;
+    if (::geteuid() == 0) owner = user;
+    if (owner && ::fchown(to.get(), owner->uid, owner->gid) != 0) fail("cannot chown", path_);
+    copy_tree(from.get(), to.get(), path_, owner);
+  } catch (...) {
+    remove();
+    throw;
+  }
+}
+
+PgDataDirectory::~PgDataDirectory() {
+  remove();
+}
+
+void PgDataDirectory::remove() {
+  if (removed_) return;
+  removed_ = true;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+  run_.heal_done(heal_id_);
+}
+
 struct RealPostgres::Impl {
   RunDirectory* run = nullptr;
   RealPostgresOptions options;
-  OsUser user;
-  fs::path data;
-  std::uint64_t heal_id = 0;
+  PgOsUser user;
+  std::optional<PgDataDirectory> data;
   std::uint16_t port = 0;
   std::optional<Child> server;
 
-  fs::path template_root() const {
-    if (!options.template_dir.empty()) return options.template_dir;
-    if (const char* env = std::getenv("FAULTLINE_PG_TEMPLATE_DIR"); env && *env) return env;
-    return "/var/tmp/faultline-pg-template";
-  }
-
-  // The initdb'd template for this binary dir and user, made once (atomically, by rename).
-  fs::path ensure_template() {
-    const fs::path root = template_root();
-    std::string key = options.bin_dir.string() + "-" + user.name;
-    for (char& c : key) {
-      if (c == '/') c = '_';
-    }
-    const fs::path dir = root / key;
-    if (fs::exists(dir / "PG_VERSION")) return dir;
-    fs::create_directories(root);
-    ::chmod(root.c_str(), 0755);
-    const fs::path staging = root / (key + ".tmp-" + random_suffix());
-    const fs::path pgdata = staging / "data";
-    const fs::path log = root / (key + ".initdb-" + random_suffix() + ".log");
-    // Registered before they exist: a harness killed during initdb leaves neither behind.
-    const std::uint64_t heal =
-        run->add_heal_action("remove the template staging directory " + staging.string(),
-                             {"rm", "-rf", "--", staging.string(), log.string()});
-    fs::create_directories(staging);
-    chown_tree(staging, user);
-    try {
-      run_supervised(*run,
-                     as_user(user, {(options.bin_dir / "initdb").string(), "-D", pgdata.string(),
-                                    "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
-                                    "--no-sync", "--no-instructions"}),
-                     log, 120s);
-    } catch (...) {
-      std::error_code ec;
-      fs::remove_all(staging, ec);
-      fs::remove(log, ec);
-      run->heal_done(heal);
-      throw;
-    }
-    std::error_code ec;
-    fs::remove(log, ec);
-    fs::rename(pgdata, dir, ec);  // another process may have won the race: fine
-    fs::remove_all(staging, ec);
-    run->heal_done(heal);
-    if (!fs::exists(dir / "PG_VERSION")) throw Error("could not make the template " + dir.string());
-    return dir;
-  }
-
   void start_server() {
-    const fs::path log = data / "server.log";
+    const fs::path log = data->path() / "server.log";
     std::vector<std::string> argv = {(options.bin_dir / "postgres").string(),
                                      "-D",
-                                     data.string(),
+                                     data->path().string(),
                                      "-p",
                                      std::to_string(port),
                                      "-k",
-                                     data.string(),
+                                     data->path().string(),
                                      "-c",
                                      "listen_addresses=127.0.0.1",
                                      "-c",
@@ -177,13 +290,15 @@ struct RealPostgres::Impl {
                                      "-c",
                                      "timezone=UTC",
                                      "-c",
+                                     "dynamic_shared_memory_type=mmap",
+                                     "-c",
                                      "max_connections=" + std::to_string(options.max_connections)};
     for (const std::string& s : options.settings) {
       argv.push_back("-c");
       argv.push_back(s);
     }
     Supervisor supervisor(*run);
-    server.emplace(supervisor.spawn(ProcessSpec{as_user(user, argv), {}, {}, log, log}));
+    server.emplace(supervisor.spawn(ProcessSpec{as_pg_os_user(user, argv), {}, {}, log, log}));
     const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port) +
                                  " user=postgres dbname=postgres connect_timeout=2";
     const auto deadline = std::chrono::steady_clock::now() + options.ready_timeout;
@@ -200,14 +315,7 @@ struct RealPostgres::Impl {
 };
 
 std::optional<std::string> RealPostgres::unavailable(const RealPostgresOptions& options) {
-  for (const char* tool : {"postgres", "initdb"}) {
-    if (!fs::exists(options.bin_dir / tool)) {
-      return "PostgreSQL binaries not found: " + (options.bin_dir / tool).string();
-    }
-  }
-  if (::geteuid() == 0 && setpriv_path().empty()) return "setpriv (util-linux) is missing";
-  if (!find_user(options)) return "no unprivileged OS user to run PostgreSQL as";
-  return std::nullopt;
+  return pg_unavailable(options.bin_dir, options.os_user);
 }
 
 RealPostgres::RealPostgres(RunDirectory& run, RealPostgresOptions options)
@@ -215,18 +323,12 @@ RealPostgres::RealPostgres(RunDirectory& run, RealPostgresOptions options)
   if (auto reason = unavailable(options)) throw Error(*reason);
   impl_->run = &run;
   impl_->options = std::move(options);
-  impl_->user = *find_user(impl_->options);
-  const fs::path template_dir =
-      impl_->options.data_source.empty() ? impl_->ensure_template() : impl_->options.data_source;
-  impl_->data =
-      fs::path("/tmp") / ("faultline-pg-" + std::to_string(::getpid()) + "-" + random_suffix());
-  // Registered before the directory exists, so a kill at any point still removes it.
-  impl_->heal_id = run.add_heal_action("remove PostgreSQL data directory " + impl_->data.string(),
-                                       {"rm", "-rf", "--", impl_->data.string()});
-  fs::create_directory(impl_->data);
-  fs::copy(template_dir, impl_->data, fs::copy_options::recursive);
-  chown_tree(impl_->data, impl_->user);
-  ::chmod(impl_->data.c_str(), 0700);
+  impl_->user = *find_pg_os_user(impl_->options.os_user);
+  const fs::path source = impl_->options.data_source.empty()
+                              ? ensure_pg_template(run, impl_->user, impl_->options.bin_dir,
+                                                   impl_->options.template_dir)
+                              : impl_->options.data_source;
+  impl_->data.emplace(run, impl_->user, source);
   for (int attempt = 0;; ++attempt) {
     impl_->port = pick_free_port();
     try {
@@ -257,9 +359,7 @@ void RealPostgres::stop() {
     impl_->server->wait();
   }
   impl_->server.reset();
-  std::error_code ec;
-  fs::remove_all(impl_->data, ec);
-  impl_->run->heal_done(impl_->heal_id);
+  impl_->data.reset();  // removes the directory and forgets its heal action
   impl_->run = nullptr;
 }
 
@@ -272,7 +372,7 @@ std::uint16_t RealPostgres::port() const {
 }
 
 const fs::path& RealPostgres::data_dir() const {
-  return impl_->data;
+  return impl_->data->path();
 }
 
 std::string RealPostgres::connection_string(const std::string& database) const {
