@@ -56,10 +56,14 @@ DockerBackend::~DockerBackend() {
   }
   if (impl_->project_generated) {
     // Nobody can name this project again: its volumes would only be left behind.
-    for (const auto& v : impl_->volumes) {
+    for (const auto& [v, heal] : impl_->volumes) {
       try {
-        client.request("DELETE", "/volumes/" + v);
-      } catch (const Error&) {
+        const auto reply = client.request("DELETE", "/volumes/" + v);
+        // 404: gone, or an engine without volumes (the Docker fake) — nothing to remove.
+        if (reply.status / 100 == 2 || reply.status == 404) impl_->heal_done(heal);
+      } catch (const Error& e) {
+        log::warn("docker-backend", "could not remove a volume",
+                  {{"volume", v}, {"error", e.what()}});
       }
     }
   }
@@ -130,7 +134,18 @@ std::unique_ptr<stack::ServiceHandle> DockerBackend::start(const stack::Service&
       // Fresh data: the volume goes (a persistent service's restart keeps it). The service's old
       // container is removed by now; a volume another container still uses stays (409).
       if (request.fresh_data) client.request("DELETE", "/volumes/" + v);
-      impl_->volumes.insert(v);
+      if (!impl_->volumes.count(v)) {
+        // A generated project's volumes die with it, even when the harness is killed: registered
+        // before they exist. A named project's volumes are kept for its next run (no heal).
+        impl_->volumes[v] = impl_->project_generated ? impl_->add_heal("remove docker volume " + v,
+                                                                       {"volume", "rm", "-f", v})
+                                                     : 0;
+      }
+      // Made here, labelled with the project (the engine would make it unlabelled at create; an
+      // existing one is answered as is); an engine without the volumes API (the Docker fake:
+      // 404) has none to make.
+      client.request("POST", "/volumes/create",
+                     json{{"Name", v}, {"Labels", {{"faultline.project", impl_->project}}}}.dump());
     }
   }
   impl_->remove(plan.name);  // a leftover of an earlier start (the name must be free)
@@ -161,7 +176,8 @@ std::unique_ptr<stack::ServiceHandle> DockerBackend::start(const stack::Service&
     throw Error("docker: creating " + plan.name + " answered 201 without a container id");
   }
   try {
-    for (std::size_t i = 1; i < plan.networks.size(); ++i) client.connect(plan.networks[i], id);
+    for (std::size_t i = 1; i < plan.networks.size(); ++i)
+      impl_->connect(plan.networks[i], id, s.name);
     client.start(id);
   } catch (const DockerApiError& e) {
     impl_->remove(id);

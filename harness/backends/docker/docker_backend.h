@@ -29,10 +29,12 @@
 // own fake. kafka with more than one broker, gpu and docker-in-docker services are unavailable().
 //
 // Nothing is left behind: stop() stops (grace as `docker stop -t`) and removes the container;
-// the backend's destructor removes what is left of its project (containers, then networks). With
-// a RunDirectory, every container and network is registered as a heal action (`docker -H <host>
-// rm -f` / `network rm`) before it is created, so a harness killed with SIGKILL still has them
-// removed by the watchdog or `faultline reap`.
+// the backend's destructor removes what is left of its project (containers, then networks, and a
+// generated project's volumes). With a RunDirectory, every container, network and generated
+// project's volume is registered as a heal action (`docker -H <host> rm -f` / `network rm` /
+// `volume rm -f`) before it is created, so a harness killed with SIGKILL still has them removed
+// by the watchdog or `faultline reap`. Containers, networks and volumes carry the
+// `faultline.project` label.
 //
 // Thread safety: as every Backend, driven from one thread at a time.
 #pragma once

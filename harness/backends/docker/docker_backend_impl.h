@@ -29,7 +29,7 @@ struct DockerBackend::Impl {
   std::unique_ptr<clients::DockerClient> client;
   std::mutex mu;  // guards what follows (handles heal from other threads)
   std::map<std::string, std::uint64_t> networks;  // created by us -> heal action id (0: none)
-  std::set<std::string> volumes;                  // named volumes our containers used
+  std::map<std::string, std::uint64_t> volumes;   // named volumes our containers used -> heal id
   std::optional<std::string> engine_down;         // cached ping failure
   bool pinged = false;
   std::optional<bool> log_waits;  // resolved on first use
@@ -65,6 +65,20 @@ struct DockerBackend::Impl {
   }
   void heal_done(std::uint64_t id) {
     if (options.run && id) options.run->heal_done(id);
+  }
+  // Puts `container` on `network` with `alias` (the service's name), so the name resolves there
+  // as compose arranges — after a partition's heal too. Throws DockerApiError on refusal.
+  void connect(const std::string& network, const std::string& container, const std::string& alias) {
+    const nlohmann::json body = {{"Container", container},
+                                 {"EndpointConfig", {{"Aliases", nlohmann::json::array({alias})}}}};
+    const auto r = client->request("POST", "/networks/" + network + "/connect", body.dump());
+    if (r.status / 100 == 2) return;
+    std::string message = r.body;
+    try {
+      message = nlohmann::json::parse(r.body).value("message", r.body);
+    } catch (const nlohmann::json::exception&) {
+    }
+    throw clients::DockerApiError(r.status, message);
   }
   // Removes a container, whatever its state; false if the engine could not be asked.
   bool remove(const std::string& container) {

@@ -62,6 +62,7 @@ class DockerHandle final : public stack::ServiceHandle {
   DockerHandle(std::shared_ptr<DockerBackend::Impl> impl, const stack::Service& s,
                docker::ContainerPlan plan, std::string id, std::uint64_t heal_id)
       : impl_(std::move(impl)),
+        service_(s.name),
         keeps_logs_(impl_->wait_for_logs()),
         plan_(std::move(plan)),
         id_(std::move(id)),
@@ -172,10 +173,10 @@ class DockerHandle final : public stack::ServiceHandle {
       if (cut.empty())
         throw UsageError("disconnect: the container is not on network '" + only + "'");
       auto impl = impl_;
-      return std::make_unique<OnceHookFault>([impl, cut, id = id_] {
+      return std::make_unique<OnceHookFault>([impl, cut, id = id_, alias = service_] {
         for (const auto& n : cut) {
           try {
-            impl->client->connect(n, id);
+            impl->connect(n, id, alias);  // with the service's name, as it was
           } catch (const DockerApiError&) {
             // The container is gone, or already back on the network.
           }
@@ -208,6 +209,7 @@ class DockerHandle final : public stack::ServiceHandle {
   }
 
   std::shared_ptr<DockerBackend::Impl> impl_;
+  std::string service_;
   bool keeps_logs_;
   docker::ContainerPlan plan_;
   std::string id_;
