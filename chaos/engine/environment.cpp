@@ -4,6 +4,7 @@
 #include <set>
 
 #include "chaos/engine/default_stack_text.h"  // generated
+#include "chaos/netns/network_namespace.h"
 #include "chaos/proxy/proxy_server.h"
 #include "harness/backends/external_backend.h"
 #include "harness/backends/fake_backend.h"
@@ -68,6 +69,7 @@ struct Environment::Impl {
   std::unique_ptr<RunDirectory> run;
   std::unique_ptr<EventLoop> loop;
   std::unique_ptr<stack::Backend> backend;
+  backends::LocalBackend* local = nullptr;  // backend, when it is the local one
   std::unique_ptr<stack::Orchestrator> orchestrator;
   std::unique_ptr<proxy::ProxyServer> proxies;
   std::map<std::string, proxy::ProxyHandle> proxy_of;
@@ -95,7 +97,9 @@ Environment::Environment(EnvironmentOptions options, stack::Stack stack)
   if (m.options.backend == "fake") {
     m.backend = std::make_unique<backends::FakeBackend>(*m.run, *m.clock, *m.loop);
   } else if (m.options.backend == "local") {
-    m.backend = std::make_unique<backends::LocalBackend>(*m.run, *m.clock);
+    auto local = std::make_unique<backends::LocalBackend>(*m.run, *m.clock);
+    m.local = local.get();
+    m.backend = std::move(local);
   } else if (m.options.backend == "external") {
     m.backend = std::make_unique<backends::ExternalBackend>();
   } else {
@@ -167,6 +171,9 @@ void Environment::start(const std::vector<std::string>& services) {
     // services it marks chaos-allowed.
     if (stack::chaos_allowed(s, m.options.backend))
       m.proxies->allow_remote_host(h->endpoint().host);
+    // A network namespace this run made for the service (isolate_network) is reachable too.
+    if (const auto ns = network_namespace(s.name))
+      m.proxies->allow_remote_host(ns->namespace_address());
     try {
       m.proxy_of.emplace(s.name, m.proxies->add_proxy(c));
     } catch (const proxy::ApiError& e) {
@@ -174,6 +181,22 @@ void Environment::start(const std::vector<std::string>& services) {
       m.direct_of.emplace(s.name, c.upstream);
     }
   }
+}
+
+std::optional<std::string> Environment::isolate_network(const std::string& service) {
+  auto& m = *impl_;
+  if (!m.local) {
+    return "a network namespace needs the local backend (a real server started inside it), not " +
+           m.options.backend;
+  }
+  const auto* s = m.full.find(service);
+  if (!s) return "the stack '" + m.full.name + "' has no service '" + service + "'";
+  return m.local->isolate_network(*s);
+}
+
+std::shared_ptr<netns::NetworkNamespace> Environment::network_namespace(
+    const std::string& service) const {
+  return impl_->local ? impl_->local->network_namespace(service) : nullptr;
 }
 
 void Environment::monitor() {

@@ -33,6 +33,9 @@ struct PoolConfig;
 namespace faultline::proxy {
 class ProxyServer;
 }
+namespace faultline::netns {
+class NetworkNamespace;
+}
 namespace faultline {
 class EventLoop;
 class RunDirectory;
@@ -75,6 +78,13 @@ class Environment {
   // Brings the services the scenario needs up (fake, local) or checks they answer (external),
   // then puts a proxy in front of each. Throws Error naming a service that cannot come up.
   void start(const std::vector<std::string>& services);
+  // Before start(): `service` runs in its own network namespace (local backend: a redis or
+  // postgres; LocalBackend::isolate_network), its endpoint the namespace's address on the veth,
+  // which its proxy may then reach (that address only). Returns why it cannot (another backend,
+  // not root, no iproute2 or iptables...), or nullopt.
+  std::optional<std::string> isolate_network(const std::string& service);
+  // The namespace `service` runs in, or nullptr.
+  std::shared_ptr<netns::NetworkNamespace> network_namespace(const std::string& service) const;
   // One pass of health monitoring (restarts by restart policy on fake and local).
   void monitor();
   void stop();

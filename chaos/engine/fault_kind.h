@@ -11,6 +11,8 @@
 //   engine   faults of the application or of time itself: hold-connections (clients hold every
 //            connection of the application's pool), clock-skew (simulated time jumps; fake only),
 //            corrupt-backup (flipped bytes in the newest backup of a backup workload).
+//   netns    netns-partition (netns_fault.cpp): a real partition of a local service the backend
+//            started in its own network namespace (chaos/netns); local backend, root only.
 // An ActiveFault heals on heal() and on destruction, so a fault never outlives the run.
 //
 // Thread safety: the registry is immutable; injection runs on the runner's thread.
@@ -18,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,11 @@ struct FaultKind {
   std::function<std::unique_ptr<ActiveFault>(Environment&, const std::string& target,
                                              const nlohmann::json& params)>
       inject;
+  // Optional: what the fault needs of the stack, asked for each target before the stack comes up
+  // (never on a dry run). Returns why the fault cannot run here, or nullopt; the runner then
+  // refuses the run with that reason (verdict unknown) before anything starts.
+  std::function<std::optional<std::string>(Environment&, const std::string& target)> prepare =
+      nullptr;
 };
 
 const FaultKind* find_fault_kind(const std::string& name);

@@ -9,8 +9,9 @@
 
 namespace faultline::chaos {
 
-FaultKind broker_down_fault_kind();     // kafka_faults.cpp
-FaultKind corrupt_backup_fault_kind();  // backup_faults.cpp
+FaultKind broker_down_fault_kind();      // kafka_faults.cpp
+FaultKind corrupt_backup_fault_kind();   // backup_faults.cpp
+FaultKind netns_partition_fault_kind();  // netns_fault.cpp
 
 namespace {
 
@@ -195,6 +196,7 @@ std::vector<FaultKind> make_kinds() {
                    }});
   kinds.push_back(broker_down_fault_kind());
   kinds.push_back(corrupt_backup_fault_kind());
+  kinds.push_back(netns_partition_fault_kind());
   return kinds;
 }
 

@@ -115,6 +115,17 @@ class Run {
   Duration since_start() const { return env_->clock().now() - start_ - skew_; }
 
   void body() {
+    // What a fault needs of the stack (netns-partition: its target in a network namespace) is
+    // asked for before the stack comes up; a fault that cannot run here refuses the run.
+    for (const auto& f : r_.schedule.faults) {
+      const auto* kind = find_fault_kind(f.kind);
+      if (!kind->prepare) continue;
+      for (const auto& t : f.targets)
+        if (const auto why = kind->prepare(*env_, t))
+          unknown("fault " + f.kind + " on " + t + " cannot run on the " + o_.backend +
+                  " backend here: " + *why);
+    }
+    if (unknown_) return;
     env_->start(services_needed(sc_, r_.schedule));
     // A hook fault the backend cannot do is refused before anything is injected.
     for (const auto& f : r_.schedule.faults) {

@@ -123,4 +123,25 @@ std::uint64_t NetnsPartition::dropped_packets() const {
   return total;
 }
 
+std::size_t NetnsPartition::abort_host_connections() const {
+  // -H: no header, so each line printed is one socket ss matched and destroyed.
+  const std::string command =
+      quote(tool_path("ss")) + " -H -t -K dst " + ns_.namespace_address() + " 2>/dev/null";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) throw Error("cannot run `" + command + "`");
+  std::string text;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) text.append(buf, n);
+  const int status = ::pclose(pipe);
+  if (status != 0) {
+    throw Error("`ss -K dst " + ns_.namespace_address() + "` failed (status " +
+                std::to_string(status) + ")");
+  }
+  std::size_t aborted = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) ++aborted;
+  return aborted;
+}
+
 }  // namespace faultline::netns

@@ -15,6 +15,7 @@
 // Thread safety: a NetnsPartition belongs to one thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,13 @@ class NetnsPartition {
   // stays pending).
   void heal();
   bool is_cut() const { return heal_id_.has_value(); }
+
+  // Aborts the host's TCP sockets connected (or connecting) to the namespace's address, as the
+  // kernel does once its retransmissions give up (`ss -K`; needs CONFIG_INET_DIAG_DESTROY): each
+  // owner sees ECONNABORTED at once instead of waiting out tcp_retries2 (about 15 minutes). The
+  // namespace's own sockets are left alone. Returns how many were aborted; throws Error if `ss`
+  // fails.
+  std::size_t abort_host_connections() const;
 
   // Whether the rules are in the namespace's tables now, and how many packets they dropped.
   bool rules_present() const;

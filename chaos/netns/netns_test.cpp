@@ -150,6 +150,54 @@ TEST(NetnsPartition, CutDropsSilentlyAndHealRestoresTheService) {
   }
 }
 
+// Across a cut nothing answers, so a blocked reader would wait out TCP's retransmissions:
+// abort_host_connections() ends the host's side at once, as TCP would once it gave up, and leaves
+// the service (inside the namespace) alone.
+TEST(NetnsPartition, AbortHostConnectionsEndsTheHostsSocketsAcrossTheCut) {
+  SKIP_UNLESS_NETNS_WORKS();
+  RunDirectory& run = testing::test_run_directory();
+  testing::TempDir tmp;
+  NetworkNamespace ns(run);
+  Supervisor supervisor(run);
+  Child redis = start_redis(supervisor, ns, tmp.path());
+  ASSERT_TRUE(testing::wait_until([&] { return redis_ping(ns.namespace_address(), kRedisPort); },
+                                  seconds(30)));
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  const sockaddr_in addr = address_of(ns.namespace_address(), kRedisPort);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+
+  NetnsPartition partition(run, ns);
+  EXPECT_EQ(partition.abort_host_connections(), 1u) << "the open connection, before any cut";
+  char byte = 0;
+  EXPECT_LT(::recv(fd, &byte, 1, 0), 1) << "the aborted socket still reads";
+  ::close(fd);
+
+  const int fd2 = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd2, 0);
+  ASSERT_EQ(::connect(fd2, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  partition.cut();
+  const char ping[] = "*1\r\n$4\r\nPING\r\n";
+  ASSERT_EQ(::send(fd2, ping, sizeof ping - 1, MSG_NOSIGNAL),
+            static_cast<ssize_t>(sizeof ping - 1));
+  EXPECT_TRUE(testing::wait_until([&] { return partition.dropped_packets() > 0; }, seconds(30)))
+      << "the PING was not dropped";
+  EXPECT_EQ(partition.abort_host_connections(), 1u);
+  pollfd p{fd2, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 1) << "the blocked reader is woken at once";
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(fd2, SOL_SOCKET, SO_ERROR, &err, &len);
+  EXPECT_EQ(err, ECONNABORTED) << std::strerror(err);
+  ::close(fd2);
+  EXPECT_EQ(partition.abort_host_connections(), 0u) << "nothing left to abort";
+  partition.heal();
+  EXPECT_TRUE(testing::wait_until([&] { return redis_ping(ns.namespace_address(), kRedisPort); },
+                                  seconds(30)))
+      << "the service itself was touched";
+  redis.terminate();
+}
+
 // A forked process that sets a fault up, reports on a pipe, and waits to be killed.
 struct Holder {
   pid_t pid = -1;

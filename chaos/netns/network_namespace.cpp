@@ -85,6 +85,8 @@ std::optional<std::string> unavailable(RunDirectory& run) {
   const std::string iptables = tool_path("iptables");
   if (ip.find('/') == std::string::npos) return std::string("`ip` (iproute2) is not installed");
   if (iptables.find('/') == std::string::npos) return std::string("`iptables` is not installed");
+  if (tool_path("ss").find('/') == std::string::npos)
+    return std::string("`ss` (iproute2) is not installed");
   const std::string probe =
       "fl-probe-" + std::to_string(::getpid()) + "-" + std::to_string(next_sequence.fetch_add(1));
   const auto heal = run.add_heal_action(

@@ -28,9 +28,9 @@
 
 namespace faultline::netns {
 
-// Why namespaces and iptables inside them cannot be used here (not root, no `ip`, no iptables, or
-// a probe namespace cannot be made or filtered), or nullopt. Makes and removes a probe namespace,
-// registered in `run` while it exists.
+// Why namespaces and iptables inside them cannot be used here (not root, no `ip` or `ss`, no
+// iptables, or a probe namespace cannot be made or filtered), or nullopt. Makes and removes a
+// probe namespace, registered in `run` while it exists.
 std::optional<std::string> unavailable(RunDirectory& run);
 
 // The absolute path of a system tool (PATH, then /usr/sbin and /sbin), or `name` if not found.

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "chaos/netns/network_namespace.h"
 #include "fakes/docker/fake_docker.h"
 #include "fakes/gpu/control_http.h"
 #include "fakes/gpu/gpu_model.h"
@@ -63,6 +64,26 @@ LocalBackend::~LocalBackend() {
   // The fakes go before their event loop; data directories go with pg_data_.
   gpu_.clear();
   docker_.clear();
+  // A namespace goes when its last holder does: here, unless a handle still runs its server.
+  netns_.clear();
+}
+
+std::optional<std::string> LocalBackend::isolate_network(const stack::Service& service) {
+  if (service.kind != stack::ServiceKind::redis && service.kind != stack::ServiceKind::postgres) {
+    return "the local backend can put only redis and postgres services in a network namespace, "
+           "not " +
+           std::string(stack::to_string(service.kind)) + " '" + service.name + "'";
+  }
+  if (!netns_unavailable_) netns_unavailable_ = netns::unavailable(run_);
+  if (*netns_unavailable_) return *netns_unavailable_;
+  isolated_.insert(service.name);
+  return std::nullopt;
+}
+
+std::shared_ptr<netns::NetworkNamespace> LocalBackend::network_namespace(
+    const std::string& service) const {
+  const auto it = netns_.find(service);
+  return it == netns_.end() ? nullptr : it->second;
 }
 
 std::optional<std::string> LocalBackend::unavailable(const stack::Service& service) const {
@@ -133,15 +154,21 @@ std::unique_ptr<stack::ServiceHandle> LocalBackend::start(const stack::Service& 
     return make_fake_docker_handle(engine, clock_, service,
                                    "Docker Engine fake (no Docker daemon on this machine)");
   }
+  std::shared_ptr<netns::NetworkNamespace> ns;
+  if (isolated_.count(service.name)) {
+    auto& made = netns_[service.name];
+    if (!made) made = std::make_shared<netns::NetworkNamespace>(run_);  // kept across restarts
+    ns = made;
+  }
   if (service.kind == stack::ServiceKind::postgres) {
     auto& data = pg_data_[service.name];
     if (request.fresh_data || !data) {
       data.reset();  // the old directory goes before the new one is made
       data = std::make_shared<PgDataDir>(run_, pg_os_user());
     }
-    return start_local_postgres(run_, service, data, port, dir / "postgres.log");
+    return start_local_postgres(run_, service, data, port, dir / "postgres.log", ns);
   }
-  return start_local_redis(run_, service, dir, port);
+  return start_local_redis(run_, service, dir, port, ns);
 }
 
 }  // namespace faultline::backends

@@ -14,6 +14,14 @@
 // unavailable, so a test that needs them skips with that reason. Hooks: redis kill, pause;
 // postgres kill, pause, admin-shutdown; the fakes' hooks on kafka, gpu (fake only) and docker.
 //
+// A redis or postgres service can be put in its own network namespace (isolate_network, before
+// its first start; chaos/netns): it then runs through `ip netns exec`, listens on the namespace's
+// end of a veth pair, and its endpoint is that address (10.213.x.y), so the host, the fault proxy
+// and every client reach it over the veth, where a netns partition can cut it. The namespace is
+// made at the first start (its removal registered as a heal action before it is made), kept
+// across restarts (same address and port), and removed when the backend and every handle of the
+// service are gone — after the server has stopped.
+//
 // Thread safety: one thread drives a LocalBackend and its handles (the Orchestrator's).
 #pragma once
 
@@ -21,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "harness/backends/pg_template.h"
@@ -36,6 +45,9 @@ class FakeDockerEngine;
 }
 namespace faultline {
 class EventLoop;
+}
+namespace faultline::netns {
+class NetworkNamespace;
 }
 
 namespace faultline::backends {
@@ -53,6 +65,13 @@ class LocalBackend final : public stack::Backend {
   std::unique_ptr<stack::ServiceHandle> start(const stack::Service& service,
                                               const stack::StartRequest& request) override;
 
+  // Runs `service` (a redis or postgres of the stack) in its own network namespace from its next
+  // start on. Returns why it cannot (another kind; not root, no iproute2 or iptables: see
+  // netns::unavailable), or nullopt. Makes and removes a probe namespace the first time.
+  std::optional<std::string> isolate_network(const stack::Service& service);
+  // The namespace `service` runs in (made by its first start), or nullptr.
+  std::shared_ptr<netns::NetworkNamespace> network_namespace(const std::string& service) const;
+
  private:
   RunDirectory& run_;
   Clock& clock_;
@@ -62,6 +81,9 @@ class LocalBackend final : public stack::Backend {
   std::unique_ptr<EventLoop> loop_;  // for the GPU and docker fakes; made on first use
   std::map<std::string, std::shared_ptr<FakeGpuInstance>> gpu_;
   std::map<std::string, std::shared_ptr<fakes::docker::FakeDockerEngine>> docker_;
+  std::set<std::string> isolated_;  // services to start in their own network namespace
+  std::optional<std::optional<std::string>> netns_unavailable_;            // probed once
+  std::map<std::string, std::shared_ptr<netns::NetworkNamespace>> netns_;  // kept on restart
 };
 
 // The full path of `program` in PATH, or nullopt.

@@ -7,11 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include "chaos/netns/network_namespace.h"
 #include "harness/backends/hooks.h"
 #include "harness/backends/postgres_endpoint.h"
 #include "harness/backends/test_clients.h"
 #include "harness/clients/docker/docker_client.h"
 #include "harness/clients/gpu/gpu_probe.h"
+#include "harness/core/reaper.h"
 #include "harness/stack/orchestrator.h"
 #include "harness/testing/process_testing.h"
 
@@ -154,6 +156,81 @@ TEST_F(LocalBackendTest, KilledRedisIsRestarted) {
   restart("cache");
   EXPECT_EQ(orch_->status()[1].restarts, 1);
   EXPECT_THROW(handle("cache").apply_hook(hook::kOom, {}), UsageError);
+}
+
+// redis and postgres each in their own network namespace (isolate_network): reached at the
+// namespace's end of the veth, restarted inside the same namespace on the same address and port
+// with the data kept, and the namespaces and veths gone once the services and the backend are.
+TEST(LocalBackendNetns, ServicesRunInTheirOwnNamespaceAcrossRestartsAndLeaveNothing) {
+  RealClock clock;
+  std::optional<LocalBackend> backend(std::in_place, test_run_directory(), clock);
+  const auto s = stack::parse_stack_file(kStack, "local-test.yaml");
+  for (const auto& service : s.services)
+    if (auto why = backend->unavailable(service)) GTEST_SKIP() << *why;
+  for (const auto& service : s.services) {
+    if (auto why = backend->isolate_network(service)) GTEST_SKIP() << *why;
+  }
+  const auto other = stack::parse_stack_file("stack: x\nservices:\n  k: {kind: kafka}\n", "x.yaml");
+  ASSERT_TRUE(backend->isolate_network(other.services[0]).has_value())
+      << "only redis and postgres can be put in a namespace";
+  EXPECT_NE(backend->isolate_network(other.services[0])->find("only redis and postgres"),
+            std::string::npos);
+
+  std::vector<std::string> namespaces, veths;
+  {
+    stack::OrchestratorOptions o;
+    o.backoff_base = 10ms;
+    o.poll_interval = 20ms;
+    stack::Orchestrator orch(s, *backend, clock, nullptr, o);
+    orch.start_services();
+    for (const char* name : {"db", "cache"}) {
+      const auto ns = backend->network_namespace(name);
+      ASSERT_NE(ns, nullptr) << name;
+      EXPECT_TRUE(ns->exists());
+      EXPECT_EQ(orch.handle(name)->endpoint().host, ns->namespace_address()) << name;
+      EXPECT_EQ(ns->namespace_address().rfind("10.213.", 0), 0u);
+      namespaces.push_back(ns->name());
+      veths.push_back(ns->host_interface());
+    }
+    EXPECT_NE(namespaces[0], namespaces[1]) << "one namespace per service";
+    const std::string db = postgres_conninfo(orch.handle("db")->endpoint());
+    EXPECT_NE(db.find("host=" + backend->network_namespace("db")->namespace_address()),
+              std::string::npos);
+    EXPECT_EQ(pg_exec(db, "SELECT current_user || '@' || current_database()").text,
+              "trader@trading");
+    ASSERT_TRUE(pg_exec(db, "CREATE TABLE orders (id int PRIMARY KEY)").ok);
+    ASSERT_TRUE(pg_exec(db, "INSERT INTO orders VALUES (1), (2)").ok);
+    const auto& cache = orch.handle("cache")->endpoint();
+    EXPECT_TRUE(redis_command(cache.host, cache.port, "PING").ok);
+    EXPECT_FALSE(redis_command("127.0.0.1", cache.port, "PING").ok)
+        << "the namespaced redis is not on the host's loopback";
+
+    // A killed postgres restarts in the same namespace, on the same address and port, data kept.
+    const auto before = orch.handle("db")->endpoint();
+    orch.handle("db")->apply_hook(hook::kKill, {});
+    ASSERT_TRUE(wait_until([&] { return !orch.handle("db")->running(); }));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          orch.monitor_health();
+          return orch.handle("db") && orch.handle("db")->running() && orch.handle("db")->probe().ok;
+        },
+        30s));
+    EXPECT_EQ(orch.handle("db")->endpoint().host, before.host);
+    EXPECT_EQ(orch.handle("db")->endpoint().port, before.port);
+    EXPECT_EQ(backend->network_namespace("db")->name(), namespaces[0]);
+    EXPECT_EQ(pg_exec(db, "SELECT count(*) FROM orders").text, "2");
+  }
+  for (const auto& name : namespaces)
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path("/run/netns") / name))
+        << "the backend keeps a stopped service's namespace for its restart";
+  backend.reset();
+  for (const auto& name : namespaces)
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path("/run/netns") / name)) << name;
+  for (const auto& veth : veths)
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path("/sys/class/net") / veth)) << veth;
+  for (const auto& heal : read_heal_records(test_run_directory().path()))
+    for (const auto& name : namespaces)
+      EXPECT_EQ(heal.description.find(name), std::string::npos) << heal.description;
 }
 
 TEST(LocalBackendKinds, KafkaRunsOnTheMockClusterAndContainersAreUnavailable) {

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "chaos/netns/network_namespace.h"
 #include "harness/backends/hooks.h"
 #include "harness/backends/local_process.h"
 #include "harness/backends/probes.h"
@@ -14,11 +15,12 @@ namespace {
 
 class LocalRedisHandle final : public stack::ServiceHandle {
  public:
-  LocalRedisHandle(std::shared_ptr<LocalProcess> process, int port, std::filesystem::path log)
-      : process_(std::move(process)), log_(std::move(log)) {
-    endpoint_.host = "127.0.0.1";
+  LocalRedisHandle(std::shared_ptr<LocalProcess> process, const std::string& host, int port,
+                   std::filesystem::path log, std::shared_ptr<netns::NetworkNamespace> ns)
+      : process_(std::move(process)), log_(std::move(log)), ns_(std::move(ns)) {
+    endpoint_.host = host;
     endpoint_.port = port;
-    endpoint_.url = "redis://127.0.0.1:" + std::to_string(port) + "/0";
+    endpoint_.url = "redis://" + host + ":" + std::to_string(port) + "/0";
     endpoint_.exports["REDIS_URL"] = endpoint_.url;
   }
   ~LocalRedisHandle() override { process_->stop(SIGTERM, std::chrono::seconds(5)); }
@@ -26,7 +28,7 @@ class LocalRedisHandle final : public stack::ServiceHandle {
   const stack::Endpoint& endpoint() const override { return endpoint_; }
   stack::ProbeResult probe() override {
     if (!process_->running()) return {false, "redis-server has exited"};
-    return ping_redis("127.0.0.1", endpoint_.port);
+    return ping_redis(endpoint_.host, endpoint_.port);
   }
   bool running() const override { return process_->running(); }
   std::optional<int> exit_code() const override { return process_->exit_code(); }
@@ -50,18 +52,22 @@ class LocalRedisHandle final : public stack::ServiceHandle {
   std::shared_ptr<LocalProcess> process_;
   std::filesystem::path log_;
   stack::Endpoint endpoint_;
+  std::shared_ptr<netns::NetworkNamespace> ns_;  // destroyed after the server stopped (~handle)
 };
 
 }  // namespace
 
-std::unique_ptr<stack::ServiceHandle> start_local_redis(RunDirectory& run,
-                                                        const stack::Service& service,
-                                                        const std::filesystem::path& dir,
-                                                        int port) {
-  std::vector<std::string> argv = {"redis-server", "--port",    std::to_string(port),
-                                   "--bind",       "127.0.0.1", "--dir",
-                                   dir.string(),   "--save",    ""};
+std::unique_ptr<stack::ServiceHandle> start_local_redis(
+    RunDirectory& run, const stack::Service& service, const std::filesystem::path& dir, int port,
+    std::shared_ptr<netns::NetworkNamespace> ns) {
+  const std::string host = ns ? ns->namespace_address() : "127.0.0.1";
+  std::vector<std::string> argv = {"redis-server", "--port", std::to_string(port),
+                                   "--bind",       host,     "--dir",
+                                   dir.string(),   "--save", ""};
   argv.insert(argv.end(), {"--appendonly", service.persistent ? "yes" : "no"});
+  // In a namespace clients come from the host's end of the veth, not loopback; the namespace has
+  // no route anywhere else, so protected mode (loopback only without a password) is off there.
+  if (ns) argv.insert(argv.end(), {"--protected-mode", "no"});
   if (auto mem = service.setting("maxmemory"); !mem.empty()) {
     argv.insert(argv.end(), {"--maxmemory", std::to_string(stack::parse_size(mem).value_or(0))});
   }
@@ -70,14 +76,14 @@ std::unique_ptr<stack::ServiceHandle> start_local_redis(RunDirectory& run,
   }
   const auto log = dir / "redis.log";
   ProcessSpec spec;
-  spec.argv = argv;
+  spec.argv = ns ? ns->exec_argv(argv) : argv;
   spec.cwd = dir;
   spec.stdout_path = log;
   spec.stderr_path = log;
   Supervisor supervisor(run);
   auto process =
       std::make_shared<LocalProcess>(run, supervisor.spawn(spec), "redis '" + service.name + "'");
-  return std::make_unique<LocalRedisHandle>(std::move(process), port, log);
+  return std::make_unique<LocalRedisHandle>(std::move(process), host, port, log, std::move(ns));
 }
 
 }  // namespace faultline::backends
