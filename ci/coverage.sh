@@ -26,4 +26,8 @@ if [[ $rc -ne 0 ]]; then
   echo "ci/coverage.sh: line coverage is under the ${gate}% gate (or gcovr failed: exit $rc)" >&2
   exit 1
 fi
-echo "ci/coverage.sh: line coverage meets the ${gate}% gate; details in build-coverage/coverage/index.html"
+if [[ "$gate" == 0 ]]; then
+  echo "ci/coverage.sh: measured (the gate is the traceability report's); details in build-coverage/coverage/index.html"
+else
+  echo "ci/coverage.sh: line coverage meets the ${gate}% gate; details in build-coverage/coverage/index.html"
+fi

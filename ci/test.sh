@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every ctest label this machine supports
-# (tests that need what it lacks skip with their reason), then writes the traceability report of
-# this run to build/report/. Exits non-zero if a test fails or a requirement is failing.
+# (tests that need what it lacks skip with their reason), measures line coverage (ci/coverage.sh:
+# the suite again in the coverage build), then writes the traceability report of this run, with
+# the coverage of each requirement's code, to build/report/. Exits non-zero if a test fails, a
+# requirement is failing or line coverage is under the gate (80%, FAULTLINE_COVERAGE_GATE).
+# FAULTLINE_COVERAGE=0 skips the coverage run (and its gate) for a quicker local loop.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,14 +23,24 @@ mkdir -p build/results
 ctest --preset default -j "$(nproc)" --output-junit "$PWD/build/results/ctest.xml"
 ctest_rc=$?
 
+coverage_rc=0
+coverage_args=()
+if [[ "${FAULTLINE_COVERAGE:-1}" != 0 ]]; then
+  FAULTLINE_COVERAGE_GATE=0 ci/coverage.sh
+  coverage_rc=$?
+  coverage_args=(--coverage build-coverage/coverage/coverage.json
+                 --coverage-gate "${FAULTLINE_COVERAGE_GATE:-80}")
+fi
+
 args=()
 for dir in build/results/*/; do args+=(--results "${dir%/}"); done
-args+=(--results build/results/ctest.xml=ctest)
+args+=(--results build/results/ctest.xml=ctest "${coverage_args[@]}")
 build/bin/faultline report --matrix fixtures/req-infra.yaml "${args[@]}" --out build/report --gate
 report_rc=$?
 
 echo "traceability report: build/report/traceability.md (also .html, .json; merged build/report/junit.xml)"
-if [[ $ctest_rc -ne 0 || $report_rc -ne 0 ]]; then
-  echo "ci/test.sh: FAILED (ctest exit $ctest_rc, report gate exit $report_rc)" >&2
+if [[ $ctest_rc -ne 0 || $report_rc -ne 0 || $coverage_rc -ne 0 ]]; then
+  echo "ci/test.sh: FAILED (ctest exit $ctest_rc, coverage exit $coverage_rc," \
+    "report gate exit $report_rc)" >&2
   exit 1
 fi
