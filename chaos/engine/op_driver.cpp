@@ -1,5 +1,8 @@
 #include "chaos/engine/op_driver.h"
 
+#include "chaos/engine/thread_activity.h"
+#include "harness/core/log.h"
+
 namespace faultline::chaos {
 
 OpDriver::OpDriver(ManualClock* manual, std::chrono::milliseconds grace)
@@ -37,6 +40,25 @@ void OpDriver::worker() {
   }
 }
 
+bool OpDriver::wait_until_quiet(std::unique_lock<std::mutex>& lock) {
+  constexpr auto kSample = std::chrono::milliseconds(1);
+  constexpr int kSettle = 5;                         // consecutive quiet samples
+  constexpr auto kBound = std::chrono::seconds(30);  // then fire anyway, and say so
+  const auto give_up = std::chrono::steady_clock::now() + kBound;
+  int quiet = 0;
+  while (quiet < kSettle) {
+    if (cv_.wait_for(lock, kSample, [&] { return done_; })) return false;
+    quiet = other_threads_runnable() ? 0 : quiet + 1;
+    if (std::chrono::steady_clock::now() > give_up) {
+      log::warn("chaos",
+                "an operation kept a thread busy for 30 s of real time; firing the next "
+                "simulated timer anyway (this run may not reproduce from its seed)");
+      return true;
+    }
+  }
+  return true;
+}
+
 void OpDriver::run(const std::function<void()>& op) {
   if (!manual_) {
     op();
@@ -49,8 +71,11 @@ void OpDriver::run(const std::function<void()>& op) {
   cv_.notify_all();
   for (;;) {
     if (cv_.wait_for(lock, grace_, [&] { return done_; })) break;
-    // Still blocked after the grace: it waits on simulated time. Fire the next timer (outside
-    // the lock: a timer may complete the operation, which needs the lock to report it).
+    // Still not done after the grace: it waits on simulated time only if the process is quiet —
+    // a slow operation (a loaded machine, a sanitizer) keeps a thread runnable.
+    if (!wait_until_quiet(lock)) break;
+    // Fire the next timer (outside the lock: a timer may complete the operation, which needs the
+    // lock to report it).
     lock.unlock();
     const bool fired = manual_->run_next();
     lock.lock();

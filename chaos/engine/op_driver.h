@@ -5,8 +5,11 @@
 // time by itself, yet a client call may wait on it: a slow-query fault delays a statement on the
 // fake's clock, a proxy's latency or timeout toxic holds bytes on it, the pool's acquire waits for
 // a deadline on it. So the driver runs the operation on its worker thread and, while it has not
-// finished after a short real-time grace, fires the next simulated timer (ManualClock::run_next)
-// — exactly what a blocked caller would see, in deadline order. The workload therefore does one
+// finished after a short real-time grace and no other thread of the process is runnable
+// (thread_activity.h: the operation is asleep, and so is everything that could answer it), fires
+// the next simulated timer (ManualClock::run_next) — exactly what a blocked caller would see, in
+// deadline order. An operation that is merely slow (a loaded machine, a sanitizer build) keeps a
+// thread runnable and so never moves simulated time early. The workload therefore does one
 // synchronous operation at a time, minutes of simulated waiting cost milliseconds, and the
 // journal records simulated durations, which the same seed reproduces.
 //
@@ -42,6 +45,9 @@ class OpDriver {
 
  private:
   void worker();
+  // Waits (lock held between samples) until no other thread is runnable for a few consecutive
+  // samples; false if the operation finished meanwhile.
+  bool wait_until_quiet(std::unique_lock<std::mutex>& lock);
 
   ManualClock* manual_;
   std::chrono::milliseconds grace_;
