@@ -21,6 +21,7 @@
 
 #include "harness/core/error.h"
 #include "harness/core/run_dir.h"
+#include "harness/core/unique_fd.h"
 
 extern char** environ;
 
@@ -29,25 +30,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 std::string errno_text(int err) {
   return std::strerror(err);

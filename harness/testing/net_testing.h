@@ -19,33 +19,13 @@
 #include <string>
 #include <utility>
 
+#include "harness/core/unique_fd.h"
+
 namespace faultline::testing {
 
 inline constexpr std::chrono::milliseconds kBound{20000};
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 // Connects to 127.0.0.1:port; returns an invalid Fd and sets `err` on failure.
 inline Fd connect_local(std::uint16_t port, int* err = nullptr) {

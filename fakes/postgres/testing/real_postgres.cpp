@@ -22,6 +22,7 @@
 #include "harness/core/ports.h"
 #include "harness/core/run_dir.h"
 #include "harness/core/supervisor.h"
+#include "harness/core/unique_fd.h"
 
 namespace faultline::testing {
 
@@ -62,19 +63,7 @@ void chown_tree(const fs::path& root, const PgOsUser& user) {
   }
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 [[noreturn]] void fail(const std::string& what, const fs::path& path) {
   throw Error(what + " " + path.string() + ": " + std::strerror(errno));
