@@ -1,5 +1,7 @@
 #include "harness/trace/code_coverage.h"
 
+#include <algorithm>
+
 #include <fstream>
 
 #include <fmt/format.h>
@@ -45,10 +47,42 @@ std::string describe(const CodeCoverage& coverage, const Requirement& requiremen
   return out;
 }
 
+namespace {
+bool reaches(const LineCounts& lines, double gate) {
+  return lines.percent() + 1e-9 >= gate;
+}
+}  // namespace
+
+std::vector<std::string> CodeCoverage::under_gate() const {
+  std::vector<std::string> out;
+  for (const auto& [id, lines] : by_requirement) {
+    if (lines.total > 0 && !reaches(lines, gate_percent)) out.push_back(id);
+  }
+  return out;
+}
+
+bool CodeCoverage::meets_gate() const {
+  return reaches(total, gate_percent) && under_gate().empty();
+}
+
 std::string describe_total(const CodeCoverage& coverage) {
-  return fmt::format("line coverage {:.1f}% of {} lines (gate {:g}%: {})", coverage.total.percent(),
-                     coverage.total.total, coverage.gate_percent,
-                     coverage.meets_gate() ? "met" : "NOT met");
+  std::string out = fmt::format("line coverage {:.1f}% of {} lines", coverage.total.percent(),
+                                coverage.total.total);
+  double lowest = 101;
+  for (const auto& [id, lines] : coverage.by_requirement) {
+    if (lines.total > 0) lowest = std::min(lowest, lines.percent());
+  }
+  if (lowest <= 100) out += fmt::format(", each requirement's code at least {:.1f}%", lowest);
+  if (coverage.meets_gate()) return out + fmt::format(" (gate {:g}%: met)", coverage.gate_percent);
+  std::vector<std::string> under;
+  if (!reaches(coverage.total, coverage.gate_percent)) {
+    under.push_back(fmt::format("the total {:.1f}%", coverage.total.percent()));
+  }
+  for (const auto& id : coverage.under_gate()) {
+    under.push_back(fmt::format("{} {:.1f}%", id, coverage.by_requirement.at(id).percent()));
+  }
+  return out +
+         fmt::format(" (gate {:g}%: NOT met: {})", coverage.gate_percent, fmt::join(under, ", "));
 }
 
 CodeCoverage read_code_coverage(const std::filesystem::path& summary, const Matrix& matrix,

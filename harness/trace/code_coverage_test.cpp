@@ -59,10 +59,31 @@ TEST(CodeCoverage, SumsTheFilesUnderEachRequirementsPrefixes) {
   EXPECT_EQ(describe(c, m.requirements[2]),
             "0.0% of 0 lines under harness/gone/; no file under "
             "harness/gone/");
-  EXPECT_EQ(describe_total(c), "line coverage 80.0% of 200 lines (gate 80%: met)");
+  EXPECT_EQ(describe_total(c),
+            "line coverage 80.0% of 200 lines, each requirement's code at least 80.0% (gate 80%: "
+            "met)");
   const CodeCoverage strict = read_code_coverage(write(dir, kSummary), m, 80.5);
   EXPECT_FALSE(strict.meets_gate());
-  EXPECT_EQ(describe_total(strict), "line coverage 80.0% of 200 lines (gate 80.5%: NOT met)");
+  EXPECT_EQ(strict.under_gate(), std::vector<std::string>{"REQ-T-01"});
+  EXPECT_EQ(describe_total(strict),
+            "line coverage 80.0% of 200 lines, each requirement's code at least 80.0% (gate "
+            "80.5%: NOT met: the total 80.0%, REQ-T-01 80.0%)");
+}
+
+TEST(CodeCoverage, ARequirementsCodeUnderTheGateFailsItThoughTheTotalMeetsIt) {
+  testing::TempDir dir;
+  const Matrix m = parse_matrix(kMatrix, "m.yaml");
+  // REQ-T-01's code: 60 of 150 lines (40%); the total: 130 of 200 plus 1,000 covered elsewhere.
+  const CodeCoverage c = read_code_coverage(write(dir, R"({"files": [
+    {"filename": "harness/clients/postgres/pool.cpp", "line_covered": 30, "line_total": 100},
+    {"filename": "harness/ops/backup/manager.cpp", "line_covered": 30, "line_total": 50},
+    {"filename": "fakes/redis/server.cpp", "line_covered": 1000, "line_total": 1000}]})"),
+                                            m, 80);
+  EXPECT_GE(c.total.percent(), 80);
+  EXPECT_FALSE(c.meets_gate());
+  EXPECT_EQ(describe_total(c),
+            "line coverage 92.2% of 1150 lines, each requirement's code at least 40.0% (gate 80%: "
+            "NOT met: REQ-T-01 40.0%)");
 }
 
 TEST(CodeCoverage, SomethingThatIsNotAGcovrSummaryIsAnInputErrorNamingTheFile) {
