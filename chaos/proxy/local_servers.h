@@ -153,7 +153,10 @@ class PostgresServer {
     auto postgres = as_nobody;
     postgres.insert(postgres.end(), {std::string(kBin) + "postgres", "-D", data.string(), "-p",
                                      std::to_string(port_), "-k", dir_.path().string(), "-c",
-                                     "listen_addresses=127.0.0.1", "-c", "fsync=off"});
+                                     "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                                     // in the data directory: a server killed after the
+                                     // terminate grace leaves nothing in /dev/shm
+                                     "dynamic_shared_memory_type=mmap"});
     child_ = sup.spawn(
         {postgres, {}, dir_.path(), dir_.path() / "postgres.log", dir_.path() / "postgres.log"});
     const std::string conninfo = this->conninfo(port_);
