@@ -9,12 +9,16 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "fakes/docker/local_images.h"
 #include "fakes/docker/restart_policy.h"
 #include "harness/core/clock.h"
 
@@ -46,6 +50,8 @@ struct Endpoint {
   std::string ip;
   std::vector<std::string> aliases;
 };
+
+class ContainerProcess;
 
 enum class ContainerStatus { kCreated, kRunning, kPaused, kRestarting, kRemoving, kExited, kDead };
 const char* status_name(ContainerStatus s);
@@ -94,6 +100,19 @@ struct Container {
 
   std::map<std::string, Endpoint> endpoints;  // network name -> endpoint
   std::vector<LogLine> logs;
+
+  // Process backing (process_runtime.cpp): set when the image maps to a local program.
+  std::optional<LocalImage> local;
+  std::vector<PathMapping> mounts;       // volumes and binds, and the image's data directory
+  std::filesystem::path dir;             // working directory and run-<n>.out/.err
+  int host_port = 0;                     // where the image's listen flag points
+  std::map<std::string, int> published;  // "9090/tcp" -> host port (NetworkSettings.Ports)
+  std::shared_ptr<ContainerProcess> process;
+  std::uint64_t process_generation = 0;  // which process's exit is current
+  int runs = 0;                          // processes started (log files run-1..run-N)
+  std::optional<int> forced_exit_code;   // die/oom fault on a real process
+  bool stopping = false;                 // a stop is waiting for the exit ("stop" event)
+  std::shared_ptr<ContainerProcess> probe;
 
   bool running() const {
     return status == ContainerStatus::kRunning || status == ContainerStatus::kPaused;

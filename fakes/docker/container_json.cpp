@@ -119,6 +119,29 @@ std::string human_status(const Container& c, system_clock::time_point now) {
   return "";
 }
 
+namespace {
+
+// A process-backed container's published ports, as dockerd reports them; {} otherwise.
+json ports_json(const Container& c) {
+  json out = json::object();
+  for (const auto& [key, port] : c.published) {
+    out[key] = json::array({{{"HostIp", "127.0.0.1"}, {"HostPort", std::to_string(port)}}});
+  }
+  return out;
+}
+
+// A process-backed container's mounts (volumes and binds), with the host folder as Source.
+json mounts_json(const Container& c) {
+  json out = json::array();
+  for (const auto& m : c.mounts) {
+    out.push_back(
+        {{"Type", "bind"}, {"Source", m.source.string()}, {"Destination", m.target}, {"RW", true}});
+  }
+  return out;
+}
+
+}  // namespace
+
 json inspect_json(const Container& c, const std::map<std::string, std::string>& ids) {
   // As dockerd: Running stays true while a restart is pending (SetRestarting keeps it).
   json state = {{"Status", status_name(c.status)},
@@ -176,12 +199,12 @@ json inspect_json(const Container& c, const std::map<std::string, std::string>& 
           {"ExecIDs", nullptr},
           {"HostConfig", host},
           {"GraphDriver", {{"Name", "overlay2"}, {"Data", json::object()}}},
-          {"Mounts", json::array()},
+          {"Mounts", mounts_json(c)},
           {"Config", config},
           {"NetworkSettings",
            {{"Bridge", ""},
             {"SandboxID", ""},
-            {"Ports", json::object()},
+            {"Ports", ports_json(c)},
             {"SandboxKey", ""},
             {"IPAddress", ip},
             {"IPPrefixLen", ip.empty() ? 0 : 16},

@@ -1,9 +1,12 @@
 // DockerDaemon: the container API — create, start, stop, kill, restart, pause, unpause, wait,
 // remove, inspect, list, logs — with dockerd's status codes and messages for illegal transitions.
+#include <signal.h>
+
 #include <algorithm>
 #include <cctype>
 
 #include "fakes/docker/api_types.h"
+#include "fakes/docker/container_process.h"
 #include "fakes/docker/daemon.h"
 #include "fakes/docker/signals.h"
 
@@ -147,6 +150,12 @@ json DockerDaemon::create(const std::string& requested_name, const json& body) {
   c.host_config_json = hc.is_object() ? hc : json::object();
   c.created = wall();
   auto& stored = containers_.emplace(c.id, std::move(c)).first->second;
+  try {
+    prepare_local(stored);  // process backing: the image's local program, mounts, port
+  } catch (...) {
+    containers_.erase(stored.id);
+    throw;
+  }
   std::vector<std::string> aliases;
   attach_endpoint(stored, primary, aliases);
   const json& nc = body.value("NetworkingConfig", json::object());
@@ -208,6 +217,14 @@ bool DockerDaemon::stop(const std::string& ref, std::optional<int> timeout_s, Do
   c.manually_stopped = true;
   emit_container(c, "kill", {{"signal", "15"}});
   const int timeout = timeout_s.value_or(10);
+  if (c.process) {  // a real process: SIGTERM, SIGKILL after the timeout (real time)
+    stop_waiters_.emplace(c.id, std::move(done));
+    c.stopping = true;
+    c.process->signal(SIGTERM);
+    if (c.status == ContainerStatus::kPaused) c.process->signal_group(SIGCONT);
+    if (timeout >= 0) c.process->kill_after(std::chrono::seconds(timeout));
+    return true;
+  }
   if (!c.ignores_sigterm || timeout == 0) {
     on_exit(c, c.ignores_sigterm ? 137 : 0, true);
     emit_container(c, "stop");
@@ -242,6 +259,11 @@ void DockerDaemon::kill(const std::string& ref, const std::string& signal) {
                    "Cannot kill container: " + ref + ": Container " + c.id + " is not running");
   }
   emit_container(c, "kill", {{"signal", std::to_string(*number)}});
+  if (c.process) {  // the process decides; its exit (if any) comes from its watcher
+    if (signal_terminates(*number)) c.manually_stopped = true;
+    kill_local(c, *number);
+    return;
+  }
   if (!signal_terminates(*number) || (*number == 15 && c.ignores_sigterm)) return;
   c.manually_stopped = true;
   on_exit(c, 128 + *number, true);
@@ -281,6 +303,7 @@ void DockerDaemon::pause(const std::string& ref, bool) {
     throw ApiError(409, "Container " + c.id + " is not running");
   }
   c.status = ContainerStatus::kPaused;
+  if (c.process) c.process->signal_group(SIGSTOP);
   emit_container(c, "pause");
 }
 
@@ -291,6 +314,7 @@ void DockerDaemon::unpause(const std::string& ref) {
     throw ApiError(409, "Container " + c.id + " is not paused");
   }
   c.status = ContainerStatus::kRunning;
+  if (c.process) c.process->signal_group(SIGCONT);
   emit_container(c, "unpause");
 }
 
@@ -325,14 +349,21 @@ void DockerDaemon::remove(const std::string& ref, bool force) {
   if (c.running()) {
     c.manually_stopped = true;
     emit_container(c, "kill", {{"signal", "9"}});
+    end_local(c);  // a real process is killed and reaped first
     on_exit(c, 137, true);
   }
+  end_local(c);  // a probe still running
   cancel_timers(c);
   detach_endpoints(c);
   const std::string id = c.id;
   emit_container(c, "destroy");
   const json result = {{"StatusCode", c.exit_code}, {"Error", nullptr}};
+  const std::filesystem::path dir = c.dir;  // a process-backed container's folder
   containers_.erase(id);
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
   auto [begin, end] = waiters_.equal_range(id);
   std::vector<std::function<void(json)>> fire;
   for (auto it = begin; it != end; ++it) fire.push_back(std::move(it->second.done));
@@ -417,6 +448,7 @@ std::vector<LogLine> DockerDaemon::logs(const std::string& ref, bool out, bool e
   const Container* c = find_or_null(ref);
   if (!c) throw ApiError(404, "No such container: " + ref);
   std::vector<LogLine> lines;
+  if (c->local) lines = local_logs(*c, out, err);
   for (const auto& l : c->logs) {
     if ((l.stream == 1 && out) || (l.stream == 2 && err)) lines.push_back(l);
   }

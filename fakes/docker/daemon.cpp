@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "fakes/docker/api_types.h"
+#include "fakes/docker/process_backing.h"
 
 namespace faultline::fakes::docker {
 
@@ -54,6 +55,8 @@ DockerDaemon::DockerDaemon(Clock& clock, const FakeDockerOptions& options)
   if (options.cpus < 0) throw Error("fake docker: cpus must be >= 0");
   min_ = *min;
   max_ = *max;
+  if (options.process_backing)
+    backing_ = std::make_unique<ProcessBacking>(*options.process_backing);
   for (const auto& image : options.images) images_.insert(image_with_tag(image));
   const char* predefined[][2] = {{"bridge", "bridge"}, {"host", "host"}, {"none", "null"}};
   int index = 0;
@@ -75,6 +78,8 @@ DockerDaemon::DockerDaemon(Clock& clock, const FakeDockerOptions& options)
 }
 
 DockerDaemon::~DockerDaemon() {
+  // Processes first, without the lock: their watchers' callbacks find the daemon gone.
+  backing_.reset();
   Lock lock(mu_);
   for (auto& [id, c] : containers_) cancel_timers(c);
 }

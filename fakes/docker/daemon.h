@@ -31,6 +31,8 @@
 
 namespace faultline::fakes::docker {
 
+class ProcessBacking;
+
 struct Network {
   std::string id;
   std::string name;
@@ -94,6 +96,12 @@ class DockerDaemon : public std::enable_shared_from_this<DockerDaemon> {
                const nlohmann::json& endpoint_config);
   void disconnect(const std::string& network, const std::string& container, bool force);
 
+  // --- volumes (process_runtime.cpp; only with the process backing) ---
+  bool has_volumes() const { return backing_ != nullptr; }
+  nlohmann::json create_volume(const std::string& name);  // an existing one is answered as is
+  nlohmann::json inspect_volume(const std::string& name) const;
+  void remove_volume(const std::string& name);  // 404 unknown, 409 in use by a container
+
   // --- events ---
   std::vector<nlohmann::json> event_history(std::int64_t since_ns, std::int64_t until_ns,
                                             const EventFilters& filters) const;
@@ -134,6 +142,23 @@ class DockerDaemon : public std::enable_shared_from_this<DockerDaemon> {
   void on_exit(Container& c, int exit_code, bool by_api);
   void schedule_probe(Container& c, std::chrono::nanoseconds delay);
   void run_probe(const std::string& id);
+  // One probe's result: health log, failing streak, status and its event.
+  void record_probe(Container& c, bool pass, int exit_code, std::string output,
+                    std::chrono::system_clock::time_point started);
+
+  // Process backing (process_runtime.cpp); all require mu_ held except the *_done/_exited
+  // callbacks, which take it.
+  void prepare_local(Container& c);  // at create: image, mounts, port
+  void spawn_local(Container& c);    // at start; throws ApiError when it cannot run
+  void local_exited(const std::string& id, std::uint64_t generation, int code);
+  // `sig` to the process (SIGKILL: its group); with `forced_exit_code`, the exit records that.
+  void kill_local(Container& c, int sig, std::optional<int> forced_exit_code = std::nullopt);
+  void end_local(Container& c);        // SIGKILL, reaped before it returns (remove)
+  bool run_local_probe(Container& c);  // false: not a local probe (the state machine's runs)
+  void local_probe_done(const std::string& id, std::uint64_t generation,
+                        std::chrono::system_clock::time_point started, int code,
+                        const std::string& output);
+  std::vector<LogLine> local_logs(const Container& c, bool out, bool err) const;
   void attach_endpoint(Container& c, Network& n, const std::vector<std::string>& aliases);
   void detach_endpoints(Container& c);
   void cancel_timers(Container& c);
@@ -143,6 +168,7 @@ class DockerDaemon : public std::enable_shared_from_this<DockerDaemon> {
 
   Clock& clock_;
   FakeDockerOptions options_;
+  std::unique_ptr<ProcessBacking> backing_;  // with options_.process_backing
   ApiVersion min_, max_;
   mutable std::recursive_mutex mu_;
   std::map<std::string, Container> containers_;  // by id

@@ -8,6 +8,10 @@
 // capacity. Networks are name/id records with container endpoints. The fault controls below are
 // what the chaos catalogue uses: a container dying or OOM-killed, unhealthy or flapping, paused
 // behind the caller's back, cut from a network; the daemon stalling or answering 5xx.
+// With `process_backing` (off by default) a container whose image maps to a program on this
+// machine (local_images.h) runs as a real process instead: its exit, signals, logs and health
+// checks are the process's (README.md "Process backing"); the faults act on the process
+// (die/oom_kill SIGKILL it and record their exit code).
 //
 // Containers and networks are named by id, id prefix or name, as dockerd resolves them.
 // Every control throws NotFound for an unknown container or network.
@@ -19,6 +23,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,11 +33,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fakes/docker/local_images.h"
 #include "harness/core/error.h"
 
 namespace faultline {
 class Clock;
 class EventLoop;
+class RunDirectory;
 }  // namespace faultline
 
 namespace faultline::fakes::docker {
@@ -40,6 +48,18 @@ namespace faultline::fakes::docker {
 class NotFound : public Error {
  public:
   using Error::Error;
+};
+
+// Process backing (README.md "Process backing"): a container whose image maps to a program on this
+// machine runs as a real process, supervised in `run`; other images stay state machines. Give
+// the engine a RealClock: stop timeouts and health probe timeouts are real time for a process.
+struct ProcessBackingOptions {
+  RunDirectory* run = nullptr;  // required: processes are recorded there (the watchdog's list)
+  // Containers' working directories and named volumes; empty: a new folder in `run`. Removed
+  // with the engine.
+  std::filesystem::path root;
+  // image -> its local program; empty: map_local_image (local_images.h).
+  std::function<std::optional<LocalImage>(const std::string& image)> resolve;
 };
 
 struct FakeDockerOptions {
@@ -62,6 +82,8 @@ struct FakeDockerOptions {
   std::vector<std::string> images;
   std::vector<std::string> pullable;
   std::string name = "faultline-fake-docker";  // /info Name
+  // Off (nullopt, the default): no container runs a process.
+  std::optional<ProcessBackingOptions> process_backing;
 };
 
 // A container's state as the fake holds it (the same values /containers/{id}/json reports).

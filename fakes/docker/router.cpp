@@ -142,6 +142,23 @@ HttpReply Router::dispatch(HttpRequest& r) const {
   }
   if (p.rfind("/networks/", 0) == 0) return networks(r, p.substr(10));
   if (p.rfind("/images/", 0) == 0) return images(r, p.substr(8));
+  // Volumes exist only with the process backing (folders for real processes).
+  if (p.rfind("/volumes/", 0) == 0 && daemon_->has_volumes()) {
+    const std::string rest = p.substr(9);
+    if (rest == "create" && m == "POST") {
+      const json body = json_body(r, true);
+      return HttpReply::json(
+          201,
+          daemon_->create_volume(body.value("Name", std::string())).dump(-1, ' ', false, kReplace));
+    }
+    if (!rest.empty() && rest.find('/') == std::string::npos && m == "GET") {
+      return HttpReply::json(200, daemon_->inspect_volume(rest).dump(-1, ' ', false, kReplace));
+    }
+    if (!rest.empty() && rest.find('/') == std::string::npos && m == "DELETE") {
+      daemon_->remove_volume(rest);
+      return HttpReply::empty(204);
+    }
+  }
   throw ApiError(404, "page not found");
 }
 

@@ -1,5 +1,7 @@
 // DockerDaemon: what happens inside a running container — start, the main process exiting (the
 // restart policy with dockerd's backoff), health probes — and the container faults.
+#include <signal.h>
+
 #include <algorithm>
 
 #include "fakes/docker/api_types.h"
@@ -25,8 +27,12 @@ void DockerDaemon::do_start(Container& c) {
     if (c.status == ContainerStatus::kRestarting) c.status = ContainerStatus::kExited;
     throw;
   }
+  if (c.local) {
+    spawn_local(c);  // c.pid: the real process
+  } else {
+    c.pid = next_pid_++;
+  }
   c.status = ContainerStatus::kRunning;
-  c.pid = next_pid_++;
   c.exit_code = 0;
   c.error.clear();
   c.oom_killed = false;
@@ -116,13 +122,21 @@ void DockerDaemon::run_probe(const std::string& id) {
     schedule_probe(c, c.healthcheck.interval);
     return;
   }
+  if (run_local_probe(c)) return;  // a real command: its result comes from its watcher
   const int index = c.probes_run++;
   bool pass = !c.force_unhealthy;
   if (c.flapping_period > 0) pass = pass && (index / c.flapping_period) % 2 == 0;
+  record_probe(c, pass, pass ? 0 : 1, pass ? "fake probe passed" : "fake probe failed", wall());
+  schedule_probe(c, c.healthcheck.interval);
+}
+
+void DockerDaemon::record_probe(Container& c, bool pass, int exit_code, std::string output,
+                                std::chrono::system_clock::time_point started) {
   HealthLogEntry entry;
-  entry.start = entry.end = wall();
-  entry.exit_code = pass ? 0 : 1;
-  entry.output = pass ? "fake probe passed" : "fake probe failed";
+  entry.start = started;
+  entry.end = wall();
+  entry.exit_code = exit_code;
+  entry.output = std::move(output);
   c.health_log.push_back(entry);
   while (c.health_log.size() > 5) c.health_log.pop_front();
   const std::string before = c.health;
@@ -138,7 +152,6 @@ void DockerDaemon::run_probe(const std::string& id) {
     }
   }
   if (c.health != before) emit_container(c, "health_status: " + c.health);
-  schedule_probe(c, c.healthcheck.interval);
 }
 
 // --- faults ---
@@ -147,6 +160,7 @@ void DockerDaemon::die(const std::string& ref, int exit_code) {
   Lock lock(mu_);
   Container& c = find(ref);
   if (!c.running()) throw ApiError(409, "Container " + c.id + " is not running");
+  if (c.process) return kill_local(c, SIGKILL, exit_code);  // the watcher records the exit
   on_exit(c, exit_code, false);
 }
 
@@ -155,6 +169,7 @@ void DockerDaemon::oom_kill(const std::string& ref) {
   Container& c = find(ref);
   if (!c.running()) throw ApiError(409, "Container " + c.id + " is not running");
   c.oom_killed = true;
+  if (c.process) return kill_local(c, SIGKILL, 137);
   on_exit(c, 137, false);
 }
 
