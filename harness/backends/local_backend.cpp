@@ -12,6 +12,7 @@
 #include "fakes/gpu/gpu_model.h"
 #include "fakes/kafka/fake_kafka.h"
 #include "harness/backends/fake_services.h"
+#include "harness/backends/local_containers.h"
 #include "harness/backends/local_postgres.h"
 #include "harness/backends/local_redis.h"
 #include "harness/clients/gpu/gpu_probe.h"
@@ -61,6 +62,7 @@ class NvmlGpuHandle final : public stack::ServiceHandle {
 }  // namespace
 
 LocalBackend::~LocalBackend() {
+  containers_.reset();  // container services' processes, engine and folders
   // The fakes go before their event loop; data directories go with pg_data_.
   gpu_.clear();
   docker_.clear();
@@ -86,6 +88,10 @@ std::shared_ptr<netns::NetworkNamespace> LocalBackend::network_namespace(
   return it == netns_.end() ? nullptr : it->second;
 }
 
+fakes::docker::FakeDockerEngine* LocalBackend::container_engine() const {
+  return containers_ ? &containers_->engine() : nullptr;
+}
+
 std::optional<std::string> LocalBackend::unavailable(const stack::Service& service) const {
   switch (service.kind) {
     case stack::ServiceKind::redis:
@@ -94,9 +100,11 @@ std::optional<std::string> LocalBackend::unavailable(const stack::Service& servi
     case stack::ServiceKind::postgres:
       return pg_unavailable();
     case stack::ServiceKind::kafka:
-      return librdkafka_unavailable();  // the mock cluster, as for the fake backend
-    case stack::ServiceKind::gpu:       // NVML's devices, else the GPU fake
-    case stack::ServiceKind::docker:    // no daemon here: the Docker Engine fake
+      return librdkafka_unavailable();   // the mock cluster, as for the fake backend
+    case stack::ServiceKind::container:  // a real process where the image maps to a program
+      return LocalContainers::unavailable(service);
+    case stack::ServiceKind::gpu:     // NVML's devices, else the GPU fake
+    case stack::ServiceKind::docker:  // no daemon here: the Docker Engine fake
       return std::nullopt;
     default:
       return "the local backend cannot run a " + std::string(stack::to_string(service.kind)) +
@@ -106,6 +114,11 @@ std::optional<std::string> LocalBackend::unavailable(const stack::Service& servi
 
 std::unique_ptr<stack::ServiceHandle> LocalBackend::start(const stack::Service& service,
                                                           const stack::StartRequest& request) {
+  if (service.kind == stack::ServiceKind::container) {
+    if (auto why = unavailable(service)) throw Error(service.name + ": " + *why);
+    if (!containers_) containers_ = std::make_unique<LocalContainers>(run_);
+    return containers_->start(service, request);
+  }
   if (auto why = unavailable(service)) throw Error(service.name + ": " + *why);
   const auto dir = run_.path() / "services" / service.name;
   if (request.fresh_data) std::filesystem::remove_all(dir);

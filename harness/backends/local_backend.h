@@ -10,8 +10,11 @@
 // fakes/kafka, as the fake backend runs it), gpu (the devices NVML finds; where NVML or a GPU is
 // missing, as here, the GPU fake as the fake backend runs it, saying so in its probe detail and
 // GPU_SOURCE export) and docker (no Docker daemon runs here: the Docker Engine fake on a unix
-// socket in the run directory, as the fake backend runs it). Others report why they are
-// unavailable, so a test that needs them skips with that reason. Hooks: redis kill, pause;
+// socket in the run directory, as the fake backend runs it), and generic containers whose image
+// maps to a program on this machine (prometheus, alertmanager, node-exporter, busybox-like shell
+// images, python, node: local_containers.h) as real processes through a process-backed Docker
+// fake. Others report why they are unavailable (a container naming its image and the mapped
+// ones), so a test that needs them skips with that reason. Hooks: redis kill, pause;
 // postgres kill, pause, admin-shutdown; the fakes' hooks on kafka, gpu (fake only) and docker.
 //
 // A redis or postgres service can be put in its own network namespace (isolate_network, before
@@ -53,6 +56,7 @@ class NetworkNamespace;
 namespace faultline::backends {
 
 struct FakeGpuInstance;
+class LocalContainers;
 
 class LocalBackend final : public stack::Backend {
  public:
@@ -71,6 +75,9 @@ class LocalBackend final : public stack::Backend {
   std::optional<std::string> isolate_network(const stack::Service& service);
   // The namespace `service` runs in (made by its first start), or nullptr.
   std::shared_ptr<netns::NetworkNamespace> network_namespace(const std::string& service) const;
+  // The process-backed Docker fake running this backend's container services (made by the first
+  // one's start), or nullptr.
+  fakes::docker::FakeDockerEngine* container_engine() const;
 
  private:
   RunDirectory& run_;
@@ -84,6 +91,7 @@ class LocalBackend final : public stack::Backend {
   std::set<std::string> isolated_;  // services to start in their own network namespace
   std::optional<std::optional<std::string>> netns_unavailable_;            // probed once
   std::map<std::string, std::shared_ptr<netns::NetworkNamespace>> netns_;  // kept on restart
+  std::unique_ptr<LocalContainers> containers_;  // container services; made on first use
 };
 
 // The full path of `program` in PATH, or nullopt.

@@ -1,0 +1,256 @@
+// The local backend's generic containers with real processes (label local): the monitoring
+// subset (fixtures/compose/monitoring-local.yml) as Debian's prometheus and alertmanager through
+// the process-backed Docker fake — dependency order with HTTP waits on /-/ready, endpoints that
+// answer, a SIGKILLed prometheus restarted by the Orchestrator with its data on its named volume,
+// a stop in reverse order that leaves no process and no folder — and an image without a local
+// program reported as unavailable with the reason.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "fakes/docker/fake_docker.h"
+#include "fakes/docker/local_images.h"
+#include "harness/backends/local_backend.h"
+#include "harness/core/journal.h"
+#include "harness/core/log.h"
+#include "harness/core/supervisor.h"
+#include "harness/stack/orchestrator.h"
+#include "harness/testing/net_testing.h"
+#include "harness/testing/process_testing.h"
+
+namespace faultline {
+namespace {
+
+using namespace std::chrono_literals;
+using faultline::testing::wait_until;
+namespace fs = std::filesystem;
+
+int ready_status(const stack::ServiceHandle* h) {
+  if (!h || h->endpoint().port <= 0) return 0;
+  return faultline::testing::http(static_cast<std::uint16_t>(h->endpoint().port), "GET", "/-/ready")
+      .status;
+}
+
+// What `pgrep -af <text>` lists: the processes whose command line names `text` (the run's
+// folder), read from /proc.
+std::string processes_naming(const std::string& text) {
+  std::string out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (auto& ch : cmdline) ch = ch == '\0' ? ' ' : ch;
+    if (cmdline.find(text) != std::string::npos) out += pid + " " + cmdline + "\n";
+  }
+  return out;
+}
+
+class LocalContainersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* image : {"prom/prometheus", "prom/alertmanager"}) {
+      if (!fakes::docker::map_local_image(image)) {
+        GTEST_SKIP() << image << " does not map to a local program (Debian's prometheus and "
+                     << "prometheus-alertmanager are not installed)";
+      }
+    }
+    stack::LoadOptions options;
+    options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    stack_ = stack::load_compose(
+        std::string(FAULTLINE_SOURCE) + "/fixtures/compose/monitoring-local.yml", options);
+    run_.emplace(RunDirectory::create("local_containers", {.root = tmp_.path()}));
+    backend_.emplace(*run_, clock_);
+  }
+
+  stack::OrchestratorOptions fast() {
+    stack::OrchestratorOptions o;
+    o.backoff_base = 10ms;
+    o.poll_interval = 20ms;
+    o.stop_grace = 10s;
+    o.health_timeout = 60s;
+    return o;
+  }
+
+  int pid_of(const std::string& service) {
+    for (const auto& c : backend_->container_engine()->containers()) {
+      if (c.name.find(service) != std::string::npos && c.status == "running") return c.pid;
+    }
+    return 0;
+  }
+
+  faultline::testing::TempDir tmp_;
+  RealClock clock_;
+  stack::Stack stack_;
+  std::optional<RunDirectory> run_;
+  std::optional<backends::LocalBackend> backend_;
+};
+
+TEST_F(LocalContainersTest, MonitoringComesUpRestartsWithItsVolumeAndLeavesNothing) {
+  Journal journal(clock_);
+  std::optional<stack::Orchestrator> o;
+  o.emplace(stack_, *backend_, clock_, &journal, fast());
+  for (const auto& st : o->start_services()) {
+    EXPECT_EQ(st.status, stack::ServiceStatus::State::running) << st.service_name << st.detail;
+  }
+  std::size_t alertmanager_ready = 0, prometheus_start = 0;
+  for (const auto& e : journal.events()) {
+    if (e.kind == "service.ready" && e.subject == "alertmanager") alertmanager_ready = e.seq;
+    if (e.kind == "service.start" && e.subject == "prometheus") prometheus_start = e.seq;
+  }
+  EXPECT_GT(alertmanager_ready, 0u);
+  EXPECT_GT(prometheus_start, alertmanager_ready) << "prometheus depends_on alertmanager";
+  EXPECT_EQ(ready_status(o->handle("alertmanager")), 200);
+  EXPECT_EQ(ready_status(o->handle("prometheus")), 200);
+  const auto api =
+      faultline::testing::http(static_cast<std::uint16_t>(o->handle("prometheus")->endpoint().port),
+                               "GET", "/api/v1/status/buildinfo");
+  EXPECT_EQ(api.status, 200);
+  EXPECT_NE(api.body.find("\"version\""), std::string::npos) << api.body;
+
+  // Prometheus's TSDB is on its named volume: a folder of the run directory.
+  fs::path volume;
+  for (const auto& e : fs::recursive_directory_iterator(run_->path())) {
+    if (e.path().filename().string().find("prometheus_data") != std::string::npos &&
+        e.path().parent_path().filename() == "volumes") {
+      volume = e.path();
+    }
+  }
+  ASSERT_FALSE(volume.empty()) << "no prometheus_data volume under " << run_->path();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(volume / "wal" / "00000000"); }));
+  std::ofstream(volume / "marker") << "written before the crash\n";
+
+  const int pid = pid_of("prometheus");
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  log::configure({.level = log::Level::off});
+  const bool restarted = wait_until(
+      [&] {
+        for (const auto& st : o->monitor_health()) {
+          if (st.service_name == "prometheus" && st.restarts == 1 &&
+              st.status == stack::ServiceStatus::State::running) {
+            return true;
+          }
+        }
+        return false;
+      },
+      60s);
+  log::configure({});
+  ASSERT_TRUE(restarted);
+  EXPECT_NE(pid_of("prometheus"), pid) << "a new process";
+  // Running again; ready once its wait holds (the Orchestrator keeps probing).
+  EXPECT_TRUE(wait_until(
+      [&] {
+        o->monitor_health();
+        return ready_status(o->handle("prometheus")) == 200;
+      },
+      60s));
+  EXPECT_TRUE(fs::exists(volume / "marker")) << "the volume outlived the container";
+  EXPECT_TRUE(fs::exists(volume / "wal" / "00000000")) << "the TSDB's first WAL segment is kept";
+
+  o->stop_services();
+  std::vector<std::string> order;
+  for (const auto& e : journal.events()) {
+    if (e.kind == "service.stop") order.push_back(e.subject);
+  }
+  ASSERT_GE(order.size(), 2u);
+  EXPECT_EQ(std::vector<std::string>(order.end() - 2, order.end()),
+            (std::vector<std::string>{"prometheus", "alertmanager"}));
+  EXPECT_EQ(processes_naming(run_->path().string()), "") << "no process of the run is left";
+  o.reset();
+  backend_.reset();
+  for (const auto& e : fs::directory_iterator(run_->path())) {
+    EXPECT_EQ(e.path().filename().string().rfind("containers-", 0), std::string::npos)
+        << e.path() << " is left";
+  }
+}
+
+TEST_F(LocalContainersTest, AnImageWithoutALocalProgramIsUnavailableWithTheReason) {
+  stack::Service app;
+  app.name = "app";
+  app.kind = stack::ServiceKind::container;
+  app.image = "trading/app";
+  const auto why = backend_->unavailable(app);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("no local program for image trading/app:latest of service 'app'"),
+            std::string::npos)
+      << *why;
+  EXPECT_NE(why->find("prom/prometheus"), std::string::npos) << "names the mapped images";
+  EXPECT_THROW(backend_->start(app, {}), Error);
+  app.image = "busybox";
+  EXPECT_EQ(backend_->unavailable(app), std::nullopt);
+}
+
+// /proc/<pid>/stat's state letter, or 0 when the process is gone.
+char proc_state(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  return close == std::string::npos || close + 2 >= text.size() ? 0 : text[close + 2];
+}
+
+// A harness (a forked child) runs a container service on the local backend and is killed with
+// SIGKILL: its process and its run directory must go (the Supervisor's record, the watchdog).
+TEST(LocalContainersKilledHarness, LeavesNoProcessAndNoFolder) {
+  if (!fakes::docker::map_local_image("busybox")) GTEST_SKIP() << "busybox does not map (no sh)";
+  faultline::testing::TempDir tmp;
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const pid_t harness = ::fork();
+  if (harness == 0) {
+    ::close(fds[0]);
+    try {
+      RunDirectory run = RunDirectory::create("killed harness", {.root = tmp.path()});
+      RealClock clock;
+      backends::LocalBackend backend(run, clock);
+      stack::Service s;
+      s.name = "sleeper";
+      s.kind = stack::ServiceKind::container;
+      s.image = "busybox:1.36";
+      s.command = {"sh", "-c", "echo up; sleep 1000"};
+      auto handle = backend.start(s, {});
+      const int pid = backend.container_engine()->containers().at(0).pid;
+      const std::string report = std::to_string(pid) + " " + run.path().string() + "\n";
+      if (::write(fds[1], report.data(), report.size()) < 0) ::_exit(1);
+      for (;;) ::pause();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "harness: %s\n", e.what());
+    }
+    ::_exit(1);
+  }
+  ::close(fds[1]);
+  std::string report;
+  char buf[512];
+  pollfd ready{fds[0], POLLIN, 0};
+  while (report.find('\n') == std::string::npos && ::poll(&ready, 1, 30000) == 1) {
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    report.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  ::kill(harness, SIGKILL);
+  ::waitpid(harness, nullptr, 0);
+  const auto space = report.find(' ');
+  ASSERT_NE(space, std::string::npos) << "the harness did not start its container: " << report;
+  const int pid = std::stoi(report.substr(0, space));
+  const fs::path run = report.substr(space + 1, report.find('\n') - space - 1);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const char st = proc_state(pid);
+        return st == 0 || st == 'Z' || st == 'X';
+      },
+      30s))
+      << "the container's process " << pid << " outlived the harness";
+  EXPECT_TRUE(wait_until([&] { return !fs::exists(run); }, 30s)) << run << " is left";
+  EXPECT_EQ(processes_naming(run.string()), "");
+}
+
+}  // namespace
+}  // namespace faultline
