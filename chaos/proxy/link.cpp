@@ -24,6 +24,8 @@ constexpr int kPipeBytes = 1 << 20;
 // Reads at least this big mark a bulk transfer. splice(2) pays off there; for small messages a
 // plain read and write are cheaper than two splices through a pipe.
 constexpr std::size_t kBulkRead = 64 * 1024;
+// A splice this small ends a bulk transfer; between the two a transfer keeps the path it is on.
+constexpr std::size_t kSmallRead = 4 * 1024;
 
 bool would_block(const error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
@@ -121,7 +123,7 @@ class Link::Half final : public ChainSink {
     }
     link_.owner_.count_bytes(dir_, static_cast<std::size_t>(n));
     piped_ = static_cast<std::size_t>(n);
-    if (static_cast<std::size_t>(n) < kBulkRead)
+    if (static_cast<std::size_t>(n) < kSmallRead)
       bulk_ = false;  // small messages again: copying is cheaper
     drain_pipe();
     return piped_ == 0 && !link_.closed_;
