@@ -1,7 +1,7 @@
-// Real servers for the proxy's `local` tests: redis-server and PostgreSQL 15, started by the test
-// under a RunDirectory (so its watchdog kills them, and removes their files, even if the test is
-// SIGKILLed), each on a free loopback port. PostgreSQL refuses to run as root, so it runs as
-// `nobody` through setpriv in a directory handed to that user.
+// Real servers for the proxy's `local` tests: redis-server, started by the test under a
+// RunDirectory (so its watchdog kills it, and removes its files, even if the test is SIGKILLed) on
+// a free loopback port, and a bounded command runner for the real clients. PostgreSQL is
+// fakes/postgres/testing/real_postgres.h's RealPostgres.
 //
 // Thread safety: one test thread owns each server.
 #pragma once
@@ -19,7 +19,6 @@
 #include <vector>
 
 #include <hiredis/hiredis.h>
-#include <libpq-fe.h>
 
 #include "chaos/proxy/proxy_test_support.h"
 #include "harness/core/error.h"
@@ -119,70 +118,6 @@ class RedisServer {
   std::uint16_t port_;
   std::optional<Child> child_;
   bool ready_ = false;
-};
-
-class PostgresServer {
- public:
-  static constexpr const char* kBin = "/usr/lib/postgresql/15/bin/";
-  static bool available() {
-    return executable(std::string(kBin) + "initdb") && executable(std::string(kBin) + "postgres") &&
-           executable("/usr/bin/setpriv");
-  }
-
-  explicit PostgresServer(RunDirectory& run) : dir_(run, "postgres"), port_(pick_free_port()) {
-    const auto data = dir_.path() / "data";
-    if (::chown(dir_.path().c_str(), 65534, 65534) != 0) {
-      problem_ = "cannot hand the data directory to nobody";
-      return;
-    }
-    const std::vector<std::string> as_nobody = {"setpriv", "--reuid=65534", "--regid=65534",
-                                                "--clear-groups"};
-    auto initdb = as_nobody;
-    initdb.insert(initdb.end(), {std::string(kBin) + "initdb", "-D", data.string(), "-U",
-                                 "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"});
-    Supervisor sup(run);
-    {
-      Child init = sup.spawn(
-          {initdb, {}, dir_.path(), dir_.path() / "initdb.log", dir_.path() / "initdb.log"});
-      if (!wait_for_exit(init.pid(), std::chrono::seconds(120))) init.terminate();
-      if (!init.wait().success()) {
-        problem_ = "initdb failed: " + slurp(dir_.path() / "initdb.log");
-        return;
-      }
-    }
-    auto postgres = as_nobody;
-    postgres.insert(postgres.end(), {std::string(kBin) + "postgres", "-D", data.string(), "-p",
-                                     std::to_string(port_), "-k", dir_.path().string(), "-c",
-                                     "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-                                     // in the data directory: a server killed after the
-                                     // terminate grace leaves nothing in /dev/shm
-                                     "dynamic_shared_memory_type=mmap"});
-    child_ = sup.spawn(
-        {postgres, {}, dir_.path(), dir_.path() / "postgres.log", dir_.path() / "postgres.log"});
-    const std::string conninfo = this->conninfo(port_);
-    if (!eventually([&] { return PQping(conninfo.c_str()) == PQPING_OK; },
-                    std::chrono::seconds(60))) {
-      problem_ = "postgres did not start: " + slurp(dir_.path() / "postgres.log");
-    }
-  }
-  ~PostgresServer() {
-    if (child_) child_->terminate(std::chrono::seconds(10));
-  }
-
-  // Empty when running; else why not.
-  const std::string& problem() const { return problem_; }
-  std::uint16_t port() const { return port_; }
-  const std::filesystem::path& dir() const { return dir_.path(); }
-  static std::string conninfo(std::uint16_t port) {
-    return "host=127.0.0.1 port=" + std::to_string(port) +
-           " user=postgres dbname=postgres connect_timeout=10";
-  }
-
- private:
-  ServerDir dir_;
-  std::uint16_t port_;
-  std::optional<Child> child_;
-  std::string problem_;
 };
 
 }  // namespace faultline::proxy::testing

@@ -8,10 +8,12 @@
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
+#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
 #include "chaos/proxy/local_servers.h"
 #include "chaos/proxy/proxy_server.h"
+#include "fakes/postgres/testing/real_postgres.h"
 #include "harness/core/clock.h"
 #include "harness/core/event_loop.h"
 #include "harness/testing/covers.h"
@@ -185,12 +187,16 @@ TEST_F(RedisProxyTest, DownRefusesConnectionsUntilHealed) {
   ASSERT_TRUE(r.reply);
 }
 
+// libpq's connection string for the `postgres` database through the proxy at `port`.
+std::string conninfo(std::uint16_t port) {
+  return "host=127.0.0.1 port=" + std::to_string(port) +
+         " user=postgres dbname=postgres connect_timeout=10";
+}
+
 struct PostgresProxyTest : ::testing::Test {
   void SetUp() override {
-    if (!PostgresServer::available())
-      GTEST_SKIP() << "PostgreSQL 15 (initdb, postgres) or setpriv missing";
+    if (const auto why = faultline::testing::RealPostgres::unavailable()) GTEST_SKIP() << *why;
     pg.emplace(faultline::testing::test_run_directory());
-    ASSERT_EQ(pg->problem(), "");
     server.emplace(loop, clock, faultline::testing::test_rng());
     proxy =
         server->add_proxy({"pg", "127.0.0.1:0", "127.0.0.1:" + std::to_string(pg->port()), true});
@@ -203,13 +209,13 @@ struct PostgresProxyTest : ::testing::Test {
 
   RealClock clock;
   EventLoop loop;
-  std::optional<PostgresServer> pg;
+  std::optional<faultline::testing::RealPostgres> pg;
   std::optional<ProxyServer> server;
   ProxyHandle proxy;
 };
 
 TEST_F(PostgresProxyTest, QueriesThroughTheProxyWithLatencyAndReset) {
-  pqxx::connection conn(PostgresServer::conninfo(proxy.port()));
+  pqxx::connection conn(conninfo(proxy.port()));
   {
     pqxx::work tx(conn);
     EXPECT_EQ(tx.exec1("SELECT 41 + 1")[0].as<int>(), 42);
@@ -223,13 +229,14 @@ TEST_F(PostgresProxyTest, QueriesThroughTheProxyWithLatencyAndReset) {
     EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
     tx.commit();
   }
-  const auto psql = run_command(faultline::testing::test_run_directory(), pg->dir(),
+  const auto psql = run_command(faultline::testing::test_run_directory(),
+                                faultline::testing::test_run_directory().path(),
                                 {"psql", "-h", "127.0.0.1", "-p", std::to_string(proxy.port()),
                                  "-U", "postgres", "-d", "postgres", "-tAc", "SELECT 7 * 6"});
   EXPECT_TRUE(psql.status.success()) << psql.err;
   EXPECT_EQ(psql.out, "42\n");
   // The reset goes through libpq itself: libpqxx 6.4 leaks a result on a broken connection.
-  PGconn* raw = PQconnectdb(PostgresServer::conninfo(proxy.port()).c_str());
+  PGconn* raw = PQconnectdb(conninfo(proxy.port()).c_str());
   ASSERT_EQ(PQstatus(raw), CONNECTION_OK) << PQerrorMessage(raw);
   auto reset = server->add_toxic("pg", ToxicSpec::from_json({{"type", "reset_peer"},
                                                              {"stream", "upstream"},
@@ -244,13 +251,14 @@ TEST_F(PostgresProxyTest, QueriesThroughTheProxyWithLatencyAndReset) {
 
 TEST_F(PostgresProxyTest, DownRefusesPsql) {
   auto down = server->take_down("pg");
-  const auto psql = run_command(faultline::testing::test_run_directory(), pg->dir(),
+  const auto psql = run_command(faultline::testing::test_run_directory(),
+                                faultline::testing::test_run_directory().path(),
                                 {"psql", "-h", "127.0.0.1", "-p", std::to_string(proxy.port()),
                                  "-U", "postgres", "-d", "postgres", "-tAc", "SELECT 1"});
   EXPECT_FALSE(psql.status.success());
   EXPECT_NE(psql.err.find("refused"), std::string::npos) << psql.err;
   down.heal();
-  pqxx::connection conn(PostgresServer::conninfo(proxy.port()));
+  pqxx::connection conn(conninfo(proxy.port()));
   pqxx::work tx(conn);
   EXPECT_EQ(tx.exec1("SELECT 1")[0].as<int>(), 1);
 }
