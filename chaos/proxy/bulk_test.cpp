@@ -85,26 +85,16 @@ Received receive_pattern(int fd, const Pattern& pattern, std::atomic<std::uint64
   return r;
 }
 
-// Accepts one connection on loopback.
-class OneShotListener {
+// Accepts connections on loopback.
+class Listener {
  public:
-  OneShotListener() {
-    fd_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_.get(), 4);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
+  Listener() : fd_(listen_local(&port_)) {}
   std::uint16_t port() const { return port_; }
   Fd accept() { return Fd(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC)); }
 
  private:
-  Fd fd_;
   std::uint16_t port_ = 0;
+  Fd fd_;
 };
 
 struct BulkTest : ::testing::Test {
@@ -112,7 +102,7 @@ struct BulkTest : ::testing::Test {
   EventLoop loop;
   Rng rng = faultline::testing::test_rng();
   ProxyServer server{loop, clock, rng.child("proxy")};
-  OneShotListener upstream;
+  Listener upstream;
   ProxyHandle proxy =
       server.add_proxy({"bulk", "127.0.0.1:0", "127.0.0.1:" + std::to_string(upstream.port())});
 };

@@ -31,6 +31,7 @@ using faultline::testing::Fd;
 using faultline::testing::http;
 using faultline::testing::HttpResult;
 using faultline::testing::kBound;
+using faultline::testing::listen_local;
 using faultline::testing::read_until;
 using faultline::testing::ReadResult;
 using faultline::testing::send_all;
@@ -39,17 +40,7 @@ using faultline::testing::send_all;
 class EchoServer {
  public:
   EchoServer() {
-    listen_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    int one = 1;
-    ::setsockopt(listen_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_.get(), 128);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listen_ = listen_local(&port_);
     thread_ = std::thread([this] { run(); });
   }
   ~EchoServer() {

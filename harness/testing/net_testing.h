@@ -27,6 +27,22 @@ inline constexpr std::chrono::milliseconds kBound{20000};
 
 using Fd = UniqueFd;
 
+// A socket listening on 127.0.0.1 at a port the kernel picks, written to `port`.
+inline Fd listen_local(std::uint16_t* port, int backlog = 128) {
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::listen(fd.get(), backlog);
+  socklen_t len = sizeof a;
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
 // Connects to 127.0.0.1:port; returns an invalid Fd and sets `err` on failure.
 inline Fd connect_local(std::uint16_t port, int* err = nullptr) {
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));

@@ -37,21 +37,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-Fd listen_any(std::uint16_t* port) {
-  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  int one = 1;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::listen(fd.get(), 2048);
-  socklen_t len = sizeof a;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
 void emit(const char* name, double value, const char* unit) {
   std::printf("%s %.3f %s\n", name, value, unit);
   std::fflush(stdout);
@@ -267,7 +252,7 @@ int main(int argc, char** argv) {
   // idle connections
   {
     std::uint16_t port = 0;
-    Fd server = listen_any(&port);
+    Fd server = faultline::testing::listen_local(&port, 2048);
     std::vector<Fd> accepted;
     std::thread acceptor([&] {
       for (int i = 0; i < 1000; ++i) {
@@ -294,7 +279,7 @@ int main(int argc, char** argv) {
   // bulk: alternating direct and proxied, best of three each (the machine is shared)
   {
     std::uint16_t port = 0;
-    Fd server = listen_any(&port);
+    Fd server = faultline::testing::listen_local(&port, 2048);
     const std::uint16_t proxied = proxy.create("bulk", port);
     double direct = 0, via = 0, proxy_cpu = 0;
     for (int rep = 0; rep < 3; ++rep) {
@@ -335,7 +320,7 @@ int main(int argc, char** argv) {
   // bandwidth accuracy: 1 MB/s = 1000 KB/s
   {
     std::uint16_t port = 0;
-    Fd server = listen_any(&port);
+    Fd server = faultline::testing::listen_local(&port, 2048);
     const std::uint16_t proxied = proxy.create("bandwidth", port);
     proxy.toxic("bandwidth", {{"type", "bandwidth"}, {"attributes", {{"rate", 1000}}}});
     const double rate = bandwidth(proxied, server, 4'000'000);
