@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -23,6 +24,7 @@
 #include "harness/core/error.h"
 #include "harness/core/reaper.h"
 #include "harness/core/supervisor.h"
+#include "harness/core/unique_fd.h"
 #include "harness/testing/process_testing.h"
 
 FAULTLINE_RUN_DIRECTORY_ENVIRONMENT("netns_test");
@@ -54,21 +56,18 @@ sockaddr_in address_of(const std::string& host, int port) {
 // A RESP PING over a fresh connection; each step bounded by socket timeouts (a bound on a hang,
 // not a timing the test asserts: callers retry until a generous wait_until bound).
 bool redis_ping(const std::string& host, int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
   timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   const sockaddr_in addr = address_of(host, port);
-  bool ok = false;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
-    const char ping[] = "*1\r\n$4\r\nPING\r\n";
-    char reply[16] = {};
-    ok = ::send(fd, ping, sizeof ping - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof ping - 1) &&
-         ::recv(fd, reply, 7, MSG_WAITALL) == 7 && std::string(reply, 7) == "+PONG\r\n";
-  }
-  ::close(fd);
-  return ok;
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return false;
+  const char ping[] = "*1\r\n$4\r\nPING\r\n";
+  char reply[16] = {};
+  return ::send(fd.get(), ping, sizeof ping - 1, MSG_NOSIGNAL) ==
+             static_cast<ssize_t>(sizeof ping - 1) &&
+         ::recv(fd.get(), reply, 7, MSG_WAITALL) == 7 && std::string(reply, 7) == "+PONG\r\n";
 }
 
 bool interface_exists(const std::string& name) {
@@ -94,18 +93,38 @@ Child start_redis(Supervisor& supervisor, const NetworkNamespace& ns, const fs::
        dir / "redis.err"});
 }
 
-TEST(NetnsPartition, CutDropsSilentlyAndHealRestoresTheService) {
-  SKIP_UNLESS_NETNS_WORKS();
+// redis-server in a namespace of its own, answering through the veth.
+struct RedisInNamespace : ::testing::Test {
+  void SetUp() override {
+    SKIP_UNLESS_NETNS_WORKS();
+    ns.emplace(run);
+    ASSERT_TRUE(ns->exists());
+    ASSERT_TRUE(interface_exists(ns->host_interface()));
+    redis.emplace(start_redis(supervisor, *ns, tmp.path()));
+    ASSERT_TRUE(answers_within_bound())
+        << "redis-server in " << ns->name() << " did not answer through the veth";
+  }
+  bool answers() const { return redis_ping(ns->namespace_address(), kRedisPort); }
+  bool answers_within_bound() const {
+    return testing::wait_until([&] { return answers(); }, seconds(30));
+  }
+  // A blocking TCP connection from the host to the service.
+  UniqueFd connect_to_service() const {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const sockaddr_in addr = address_of(ns->namespace_address(), kRedisPort);
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return {};
+    return fd;
+  }
+
   RunDirectory& run = testing::test_run_directory();
   testing::TempDir tmp;
-  NetworkNamespace ns(run);
-  ASSERT_TRUE(ns.exists());
-  ASSERT_TRUE(interface_exists(ns.host_interface()));
-  Supervisor supervisor(run);
-  Child redis = start_redis(supervisor, ns, tmp.path());
-  ASSERT_TRUE(testing::wait_until([&] { return redis_ping(ns.namespace_address(), kRedisPort); },
-                                  seconds(30)))
-      << "redis-server in " << ns.name() << " did not answer through the veth";
+  std::optional<NetworkNamespace> ns;
+  Supervisor supervisor{run};
+  std::optional<Child> redis;
+};
+
+TEST_F(RedisInNamespace, CutDropsSilentlyAndHealRestoresTheService) {
+  NetworkNamespace& ns = *this->ns;
 
   NetnsPartition partition(run, ns);
   partition.cut();
@@ -115,31 +134,30 @@ TEST(NetnsPartition, CutDropsSilentlyAndHealRestoresTheService) {
       << "the heal action is registered while the fault is applied";
 
   // A connection attempt gets no answer at all: no RST, no ICMP; the SYNs are counted as dropped.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  const sockaddr_in addr = address_of(ns.namespace_address(), kRedisPort);
-  const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-  ASSERT_TRUE(rc < 0 && errno == EINPROGRESS) << std::strerror(errno);
-  ASSERT_TRUE(testing::wait_until([&] { return partition.dropped_packets() > 0; }, seconds(30)))
-      << "no packet reached the DROP rules";
-  pollfd p{fd, POLLOUT, 0};
-  EXPECT_EQ(::poll(&p, 1, 0), 0) << "the connection must neither complete nor be refused";
-  int err = 0;
-  socklen_t len = sizeof err;
-  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-  EXPECT_EQ(err, 0) << "a dropped packet gives no error: " << std::strerror(err);
-  ::close(fd);
+  {
+    const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(fd);
+    const sockaddr_in addr = address_of(ns.namespace_address(), kRedisPort);
+    const int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    ASSERT_TRUE(rc < 0 && errno == EINPROGRESS) << std::strerror(errno);
+    ASSERT_TRUE(testing::wait_until([&] { return partition.dropped_packets() > 0; }, seconds(30)))
+        << "no packet reached the DROP rules";
+    pollfd p{fd.get(), POLLOUT, 0};
+    EXPECT_EQ(::poll(&p, 1, 0), 0) << "the connection must neither complete nor be refused";
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    EXPECT_EQ(err, 0) << "a dropped packet gives no error: " << std::strerror(err);
+  }
 
   partition.heal();
   EXPECT_FALSE(partition.is_cut());
   EXPECT_FALSE(partition.rules_present());
   EXPECT_FALSE(namespace_has_rule(ns.name(), partition.comment()));
-  EXPECT_TRUE(testing::wait_until([&] { return redis_ping(ns.namespace_address(), kRedisPort); },
-                                  seconds(30)))
-      << "redis-server did not answer after the heal";
+  EXPECT_TRUE(answers_within_bound()) << "redis-server did not answer after the heal";
   partition.heal();  // idempotent
 
-  redis.terminate();
+  redis->terminate();
   const std::string name = ns.name();
   const std::string host_if = ns.host_interface();
   ns.destroy();
@@ -153,49 +171,33 @@ TEST(NetnsPartition, CutDropsSilentlyAndHealRestoresTheService) {
 // Across a cut nothing answers, so a blocked reader would wait out TCP's retransmissions:
 // abort_host_connections() ends the host's side at once, as TCP would once it gave up, and leaves
 // the service (inside the namespace) alone.
-TEST(NetnsPartition, AbortHostConnectionsEndsTheHostsSocketsAcrossTheCut) {
-  SKIP_UNLESS_NETNS_WORKS();
-  RunDirectory& run = testing::test_run_directory();
-  testing::TempDir tmp;
-  NetworkNamespace ns(run);
-  Supervisor supervisor(run);
-  Child redis = start_redis(supervisor, ns, tmp.path());
-  ASSERT_TRUE(testing::wait_until([&] { return redis_ping(ns.namespace_address(), kRedisPort); },
-                                  seconds(30)));
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  const sockaddr_in addr = address_of(ns.namespace_address(), kRedisPort);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
-
-  NetnsPartition partition(run, ns);
-  EXPECT_EQ(partition.abort_host_connections(), 1u) << "the open connection, before any cut";
-  char byte = 0;
-  EXPECT_LT(::recv(fd, &byte, 1, 0), 1) << "the aborted socket still reads";
-  ::close(fd);
-
-  const int fd2 = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd2, 0);
-  ASSERT_EQ(::connect(fd2, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+TEST_F(RedisInNamespace, AbortHostConnectionsEndsTheHostsSocketsAcrossTheCut) {
+  NetnsPartition partition(run, *ns);
+  {
+    const UniqueFd fd = connect_to_service();
+    ASSERT_TRUE(fd);
+    EXPECT_EQ(partition.abort_host_connections(), 1u) << "the open connection, before any cut";
+    char byte = 0;
+    EXPECT_LT(::recv(fd.get(), &byte, 1, 0), 1) << "the aborted socket still reads";
+  }
+  const UniqueFd fd = connect_to_service();
+  ASSERT_TRUE(fd);
   partition.cut();
   const char ping[] = "*1\r\n$4\r\nPING\r\n";
-  ASSERT_EQ(::send(fd2, ping, sizeof ping - 1, MSG_NOSIGNAL),
+  ASSERT_EQ(::send(fd.get(), ping, sizeof ping - 1, MSG_NOSIGNAL),
             static_cast<ssize_t>(sizeof ping - 1));
   EXPECT_TRUE(testing::wait_until([&] { return partition.dropped_packets() > 0; }, seconds(30)))
       << "the PING was not dropped";
   EXPECT_EQ(partition.abort_host_connections(), 1u);
-  pollfd p{fd2, POLLIN, 0};
+  pollfd p{fd.get(), POLLIN, 0};
   EXPECT_EQ(::poll(&p, 1, 0), 1) << "the blocked reader is woken at once";
   int err = 0;
   socklen_t len = sizeof err;
-  ::getsockopt(fd2, SOL_SOCKET, SO_ERROR, &err, &len);
+  ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
   EXPECT_EQ(err, ECONNABORTED) << std::strerror(err);
-  ::close(fd2);
   EXPECT_EQ(partition.abort_host_connections(), 0u) << "nothing left to abort";
   partition.heal();
-  EXPECT_TRUE(testing::wait_until([&] { return redis_ping(ns.namespace_address(), kRedisPort); },
-                                  seconds(30)))
-      << "the service itself was touched";
-  redis.terminate();
+  EXPECT_TRUE(answers_within_bound()) << "the service itself was touched";
 }
 
 // A forked process that sets a fault up, reports on a pipe, and waits to be killed.
@@ -208,9 +210,10 @@ template <class Setup>
 Holder fork_holder(Setup setup) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw Error("pipe2 failed");
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::close(fds[0]);
+    read_end.reset();
     std::string line;
     try {
       line = setup();
@@ -218,19 +221,18 @@ Holder fork_holder(Setup setup) {
       line = std::string("error ") + e.what();
     }
     line += "\n";
-    [[maybe_unused]] const ssize_t n = ::write(fds[1], line.data(), line.size());
+    [[maybe_unused]] const ssize_t n = ::write(write_end.get(), line.data(), line.size());
     for (;;) ::pause();  // SIGKILLed by the test
   }
-  ::close(fds[1]);
+  write_end.reset();
   Holder out{pid, {}};
-  pollfd p{fds[0], POLLIN, 0};
+  pollfd p{read_end.get(), POLLIN, 0};
   char buf[512];
   while (out.report.find('\n') == std::string::npos && ::poll(&p, 1, 30000) > 0) {
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    const ssize_t n = ::read(read_end.get(), buf, sizeof buf);
     if (n <= 0) break;
     out.report.append(buf, static_cast<size_t>(n));
   }
-  ::close(fds[0]);
   return out;
 }
 
@@ -242,16 +244,8 @@ void kill_holder(const Holder& holder) {
 
 // The fault's own heal action, run by the watchdog: the namespace (the test's) stays, the rules
 // (the killed process's) go, and the service answers again.
-TEST(NetnsPartition, WatchdogHealsTheCutOfAKilledHolder) {
-  SKIP_UNLESS_NETNS_WORKS();
-  RunDirectory& run = testing::test_run_directory();
-  testing::TempDir tmp;
-  NetworkNamespace ns(run);
-  Supervisor supervisor(run);
-  Child redis = start_redis(supervisor, ns, tmp.path());
-  ASSERT_TRUE(testing::wait_until([&] { return redis_ping(ns.namespace_address(), kRedisPort); },
-                                  seconds(30)));
-
+TEST_F(RedisInNamespace, WatchdogHealsTheCutOfAKilledHolder) {
+  NetworkNamespace& ns = *this->ns;
   const fs::path root = tmp.path() / "runs";
   const Holder holder = fork_holder([&] {
     static RunDirectory* own = nullptr;  // lives until the kill
@@ -265,18 +259,16 @@ TEST(NetnsPartition, WatchdogHealsTheCutOfAKilledHolder) {
   report >> ok >> comment;
   ASSERT_EQ(ok, "ok") << holder.report;
   ASSERT_TRUE(namespace_has_rule(ns.name(), comment));
-  EXPECT_FALSE(redis_ping(ns.namespace_address(), kRedisPort)) << "the cut is in place";
+  EXPECT_FALSE(answers()) << "the cut is in place";
 
   kill_holder(holder);
   EXPECT_TRUE(
       testing::wait_until([&] { return !namespace_has_rule(ns.name(), comment); }, seconds(30)))
       << "the watchdog left the DROP rules";
   EXPECT_TRUE(ns.exists()) << "the namespace was the test's, not the holder's";
-  EXPECT_TRUE(testing::wait_until([&] { return redis_ping(ns.namespace_address(), kRedisPort); },
-                                  seconds(30)));
+  EXPECT_TRUE(answers_within_bound());
   EXPECT_TRUE(testing::wait_until([&] { return fs::is_empty(root); }, seconds(30)))
       << "the holder's run directory was left behind";
-  redis.terminate();
 }
 
 // Namespace, veth and cut all made by a holder without a watchdog: after the SIGKILL,
