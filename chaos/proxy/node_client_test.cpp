@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "chaos/proxy/http_api.h"
-#include "chaos/proxy/local_servers.h"
+#include "chaos/proxy/run_command.h"
 #include "chaos/proxy/proxy_server.h"
 #include "harness/core/clock.h"
 #include "harness/core/event_loop.h"

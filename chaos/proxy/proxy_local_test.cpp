@@ -11,9 +11,10 @@
 #include <libpq-fe.h>
 #include <pqxx/pqxx>
 
-#include "chaos/proxy/local_servers.h"
 #include "chaos/proxy/proxy_server.h"
+#include "chaos/proxy/run_command.h"
 #include "fakes/postgres/testing/real_postgres.h"
+#include "fakes/redis/testing/real_redis.h"
 #include "harness/core/clock.h"
 #include "harness/core/event_loop.h"
 #include "harness/testing/covers.h"
@@ -59,9 +60,8 @@ struct Redis {
 
 struct RedisProxyTest : ::testing::Test {
   void SetUp() override {
-    if (!RedisServer::available()) GTEST_SKIP() << "redis-server is not installed";
+    if (const auto why = faultline::testing::RealRedis::unavailable()) GTEST_SKIP() << *why;
     redis.emplace(faultline::testing::test_run_directory());
-    ASSERT_TRUE(redis->ready()) << slurp(redis->dir() / "redis.log");
     server.emplace(loop, clock, faultline::testing::test_rng());
     proxy = server->add_proxy(
         {"redis", "127.0.0.1:0", "127.0.0.1:" + std::to_string(redis->port()), true});
@@ -72,7 +72,7 @@ struct RedisProxyTest : ::testing::Test {
 
   RealClock clock;
   EventLoop loop;
-  std::optional<RedisServer> redis;
+  std::optional<faultline::testing::RealRedis> redis;
   std::optional<ProxyServer> server;
   ProxyHandle proxy;
 };

@@ -17,8 +17,8 @@
 #include "harness/core/log.h"
 #include "harness/testing/covers.h"
 #include "harness/testing/process_testing.h"
-#include "suites/req_infra_03/local_redis_server.h"
 #include "suites/req_infra_03/map_source.h"
+#include "suites/req_infra_03/stopped_redis.h"
 
 FAULTLINE_RUN_DIRECTORY_ENVIRONMENT("req_infra_03_local");
 
@@ -33,10 +33,12 @@ using ::testing::HasSubstr;
 class LocalCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto why = LocalRedisServer::unavailable()) GTEST_SKIP() << *why;
+    if (auto why = testing::RealRedis::unavailable()) GTEST_SKIP() << *why;
   }
   void start(const std::string& policy = "noeviction", int database = 0) {
-    server = std::make_unique<LocalRedisServer>(testing::test_run_directory(), "0", policy);
+    server = std::make_unique<testing::RealRedis>(
+        testing::test_run_directory(),
+        testing::RealRedisOptions{.maxmemory = "0", .policy = policy, .debug_command = true});
     cfg.port = server->port();
     cfg.database = database;
     cfg.connect_timeout = 250ms;
@@ -59,7 +61,7 @@ class LocalCacheTest : public ::testing::Test {
   Journal journal{clock};
   MapSource source;
   clients::CacheConfig cfg;
-  std::unique_ptr<LocalRedisServer> server;
+  std::unique_ptr<testing::RealRedis> server;
   std::unique_ptr<clients::RedisManager> redis;
   std::unique_ptr<clients::CacheClient> cache;
 };

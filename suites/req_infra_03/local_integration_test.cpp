@@ -15,8 +15,8 @@
 #include "harness/core/log.h"
 #include "harness/testing/covers.h"
 #include "harness/testing/process_testing.h"
-#include "suites/req_infra_03/local_redis_server.h"
 #include "suites/req_infra_03/postgres_source.h"
+#include "suites/req_infra_03/stopped_redis.h"
 
 namespace faultline::suites::req_infra_03 {
 namespace {
@@ -35,12 +35,13 @@ std::string row_value(int i, int version) {
 
 TEST(CacheIntegration, ReadsFollowTheDatabaseThroughFullMemoryATimeoutAKillAndARestart) {
   FAULTLINE_COVERS("IT-INFRA-03");
-  if (auto why = LocalRedisServer::unavailable()) GTEST_SKIP() << *why;
+  if (auto why = testing::RealRedis::unavailable()) GTEST_SKIP() << *why;
   if (auto why = testing::RealPostgres::unavailable()) GTEST_SKIP() << *why;
   RunDirectory& run = testing::test_run_directory();
   testing::RealPostgres pg(run);
   PostgresSource db(pg.connection_string());
-  LocalRedisServer redis_server(run, "512mb", "allkeys-lru");
+  testing::RealRedis redis_server(
+      run, {.maxmemory = "512mb", .policy = "allkeys-lru", .debug_command = true});
 
   RealClock clock;
   Journal journal(clock);

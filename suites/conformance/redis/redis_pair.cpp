@@ -1,7 +1,5 @@
 #include "suites/conformance/redis/redis_pair.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,13 +9,14 @@
 #include <iterator>
 #include <memory>
 #include <stdexcept>
-#include <thread>
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include "fakes/redis/server.h"
+#include "fakes/redis/testing/real_redis.h"
 #include "harness/core/clock.h"
+#include "harness/core/error.h"
 #include "harness/core/event_loop.h"
 #include "harness/core/run_dir.h"
 #include "harness/core/supervisor.h"
@@ -29,28 +28,13 @@ using fakes::redis::testing::RedisTestClient;
 struct RedisPair::Processes {
   std::optional<RunDirectory> run;
   std::optional<Supervisor> supervisor;
-  std::optional<Child> real;
+  std::optional<testing::RealRedis> real;
   std::unique_ptr<RealClock> clock;
   std::unique_ptr<EventLoop> loop;
   std::unique_ptr<fakes::redis::RedisFake> fake;
 };
 
 namespace {
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::map<std::string, std::string> load_limitations() {
   const char* root = std::getenv("FAULTLINE_SOURCE_DIR");
@@ -111,43 +95,21 @@ void RedisPair::start() {
   processes_->fake->start();
   fake_port_ = processes_->fake->port();
 
-  const std::string server = find_program("redis-server");
-  if (server.empty()) {
-    skip_reason_ = "redis-server is not installed (apt-get install redis-server)";
+  if (auto why = testing::RealRedis::unavailable()) {
+    skip_reason_ = *why;
     return;
   }
-  const auto dir = processes_->run->path() / "redis-server";
-  std::filesystem::create_directories(dir);
+  // A port taken between choosing it and the server's bind makes the start fail: try again.
   std::string last_error;
   for (int attempt = 0; attempt < 3 && !processes_->real; ++attempt) {
-    real_port_ = free_port();
-    ProcessSpec spec;
-    spec.argv = {server,   "--port",       std::to_string(real_port_),
-                 "--bind", "127.0.0.1",    "--save",
-                 "",       "--appendonly", "no",
-                 "--dir",  dir.string(),   "--daemonize",
-                 "no"};
-    spec.cwd = dir;
-    spec.stdout_path = dir / "stdout.log";
-    spec.stderr_path = dir / "stderr.log";
-    Child child = processes_->supervisor->spawn(spec);
-    // Wait (bounded) until it answers PING, or has exited (a port taken meanwhile: retry).
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    bool ready = false;
-    while (!ready && child.running() && std::chrono::steady_clock::now() < deadline) {
-      if (auto c = RedisTestClient::try_tcp("127.0.0.1", real_port_)) {
-        ready = c->cmd({"PING"}) == "+PONG";
-      }
-      if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
-    }
-    if (ready) {
-      processes_->real.emplace(std::move(child));
-    } else {
-      child.terminate();
-      last_error = "redis-server did not answer on port " + std::to_string(real_port_);
+    try {
+      processes_->real.emplace(*processes_->run);
+    } catch (const Error& e) {
+      last_error = e.what();
     }
   }
   if (!processes_->real) throw std::runtime_error(last_error);
+  real_port_ = processes_->real->port();
 }
 
 ToolResult RedisPair::run_tool(const std::vector<std::string>& argv,
@@ -178,7 +140,6 @@ void RedisPair::stop() {
   processes_->fake.reset();
   processes_->loop.reset();
   processes_->clock.reset();
-  if (processes_->real) processes_->real->terminate();
   processes_->real.reset();
   processes_->supervisor.reset();
   if (processes_->run) processes_->run->close();

@@ -1,4 +1,4 @@
-#include "suites/req_infra_03/local_redis_server.h"
+#include "fakes/redis/testing/real_redis.h"
 
 #include <hiredis/hiredis.h>
 #include <signal.h>
@@ -9,9 +9,10 @@
 
 #include "harness/core/error.h"
 #include "harness/core/ports.h"
+#include "harness/core/run_dir.h"
 #include "harness/testing/process_testing.h"
 
-namespace faultline::suites::req_infra_03 {
+namespace faultline::testing {
 namespace {
 
 std::string render(const redisReply* r) {
@@ -31,7 +32,7 @@ std::string render(const redisReply* r) {
 
 }  // namespace
 
-std::optional<std::string> LocalRedisServer::unavailable() {
+std::optional<std::string> RealRedis::unavailable() {
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path ? path : "");
   for (std::string dir; std::getline(dirs, dir, ':');)
@@ -40,20 +41,20 @@ std::optional<std::string> LocalRedisServer::unavailable() {
   return "redis-server is not installed (apt-get install redis-server)";
 }
 
-LocalRedisServer::LocalRedisServer(RunDirectory& run, std::string maxmemory, std::string policy)
+RealRedis::RealRedis(RunDirectory& run, RealRedisOptions options)
     : run_(run),
-      maxmemory_(std::move(maxmemory)),
-      policy_(std::move(policy)),
-      port_(pick_free_port()) {
+      options_(std::move(options)),
+      port_(static_cast<std::uint16_t>(pick_free_port())),
+      dir_(run.path() / ("redis-" + std::to_string(port_))) {
   start();
 }
 
-LocalRedisServer::~LocalRedisServer() {
+RealRedis::~RealRedis() {
   if (child_ && child_->running()) child_->terminate(std::chrono::seconds(5));
 }
 
-void LocalRedisServer::start() {
-  const auto dir = run_.path() / ("redis-" + std::to_string(port_));
+void RealRedis::start() {
+  const auto& dir = dir_;
   std::filesystem::create_directories(dir);
   ProcessSpec spec;
   spec.argv = {"redis-server",
@@ -68,37 +69,37 @@ void LocalRedisServer::start() {
                "--appendonly",
                "no",
                "--maxmemory",
-               maxmemory_,
+               options_.maxmemory,
                "--maxmemory-policy",
-               policy_,
-               "--enable-debug-command",
-               "local"};
+               options_.policy};
+  if (options_.debug_command)
+    spec.argv.insert(spec.argv.end(), {"--enable-debug-command", "local"});
   spec.cwd = dir;
   spec.stdout_path = dir / "redis.log";
   spec.stderr_path = dir / "redis.log";
   child_.emplace(Supervisor(run_).spawn(spec));
-  const bool up = testing::wait_until([&] { return cmd({"PING"}) == "PONG" || !running(); },
-                                      std::chrono::seconds(30));
+  const bool up =
+      wait_until([&] { return cmd({"PING"}) == "PONG" || !running(); }, std::chrono::seconds(30));
   if (!up || !running())
     throw Error("redis-server did not come up on port " + std::to_string(port_) + "; see " +
                 (dir / "redis.log").string());
 }
 
-void LocalRedisServer::kill() {
+void RealRedis::kill() {
   if (!child_ || !child_->running()) return;
   child_->signal(SIGKILL);
   child_->wait();
 }
 
-bool LocalRedisServer::running() {
+bool RealRedis::running() {
   return child_ && child_->running();
 }
 
-pid_t LocalRedisServer::pid() const {
+pid_t RealRedis::pid() const {
   return child_ ? child_->pid() : -1;
 }
 
-std::string LocalRedisServer::cmd(const std::vector<std::string>& argv) const {
+std::string RealRedis::cmd(const std::vector<std::string>& argv) const {
   const timeval timeout{30, 0};  // a bound for a loaded machine, not a synchronisation
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeout);
   if (c == nullptr || c->err) {
@@ -120,29 +121,11 @@ std::string LocalRedisServer::cmd(const std::vector<std::string>& argv) const {
   return out;
 }
 
-std::uint64_t LocalRedisServer::info_number(const std::string& field) const {
+std::uint64_t RealRedis::info_number(const std::string& field) const {
   const std::string info = cmd({"INFO", "everything"});
   const auto at = info.find("\r\n" + field + ":");
   if (at == std::string::npos) return 0;
   return std::stoull(info.substr(at + field.size() + 3));
 }
 
-StoppedRedis::StoppedRedis(RunDirectory& run, LocalRedisServer& server)
-    : run_(run), server_(server), pid_(server.pid()) {
-  // Never fails (the server may be gone by the time a watchdog runs it), so it never keeps a run
-  // directory pending.
-  heal_id_ = run_.add_heal_action(
-      "SIGCONT redis-server " + std::to_string(pid_),
-      {"sh", "-c", "kill -CONT " + std::to_string(pid_) + " 2>/dev/null; true"});
-  ::kill(pid_, SIGSTOP);
-}
-
-void StoppedRedis::resume() {
-  if (!heal_id_) return;
-  // Only while it is still our child (not reaped), so the pid cannot belong to anyone else.
-  if (server_.running() && server_.pid() == pid_) ::kill(pid_, SIGCONT);
-  run_.heal_done(*heal_id_);
-  heal_id_.reset();
-}
-
-}  // namespace faultline::suites::req_infra_03
+}  // namespace faultline::testing
