@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "chaos/proxy/http_api.h"
-#include "chaos/proxy/run_command.h"
 #include "chaos/proxy/proxy_server.h"
+#include "chaos/proxy/run_command.h"
 #include "harness/core/clock.h"
 #include "harness/core/event_loop.h"
 #include "harness/testing/covers.h"
