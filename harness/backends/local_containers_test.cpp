@@ -17,10 +17,13 @@
 
 #include "fakes/docker/fake_docker.h"
 #include "fakes/docker/local_images.h"
+#include "harness/backends/hooks.h"
 #include "harness/backends/local_backend.h"
+#include "harness/backends/stack_session.h"
 #include "harness/core/journal.h"
 #include "harness/core/log.h"
 #include "harness/core/supervisor.h"
+#include "harness/ops/service_exporter.h"
 #include "harness/stack/orchestrator.h"
 #include "harness/testing/net_testing.h"
 #include "harness/testing/process_testing.h"
@@ -170,6 +173,46 @@ TEST_F(LocalContainersTest, MonitoringComesUpRestartsWithItsVolumeAndLeavesNothi
     EXPECT_EQ(e.path().filename().string().rfind("containers-", 0), std::string::npos)
         << e.path() << " is left";
   }
+}
+
+// A restarted container comes back on a new published port (the engine gives each start a free
+// one): the session's exporter follows it, so /health reads the service where it now is.
+TEST_F(LocalContainersTest, TheExporterFollowsARestartedContainerToItsNewPort) {
+  backend_.reset();  // the session brings its own
+  backends::StackSessionOptions options;
+  options.backend = "local";
+  options.orchestrator = fast();
+  backends::StackSession session(*run_, stack_, options);
+  session.start();
+  ops::ServiceExporter* exporter = session.exporter();
+  ASSERT_NE(exporter, nullptr);
+  auto exported_port = [&] {
+    for (const auto& s : exporter->services()) {
+      if (s.name == "prometheus") return s.address.port;
+    }
+    return 0;
+  };
+  const int before = session.handle("prometheus")->endpoint().port;
+  ASSERT_EQ(exported_port(), before);
+  const auto health = static_cast<std::uint16_t>(exporter->port("prometheus"));
+  EXPECT_EQ(faultline::testing::http(health, "GET", "/health").status, 200);
+
+  auto killed = session.handle("prometheus")->apply_hook(backends::hook::kKill, {});
+  log::configure({.level = log::Level::off});
+  const bool moved = wait_until(
+      [&] {
+        session.monitor();
+        const stack::ServiceHandle* h = session.handle("prometheus");  // none while restarting
+        const int now = h ? h->endpoint().port : 0;
+        return now > 0 && now != before && exported_port() == now && ready_status(h) == 200;
+      },
+      60s);
+  log::configure({});
+  ASSERT_TRUE(moved) << "prometheus was at " << before << ", exported at " << exported_port();
+  const auto after = faultline::testing::http(health, "GET", "/health");
+  EXPECT_EQ(after.status, 200) << after.body;
+  session.stop();
+  EXPECT_EQ(processes_naming(run_->path().string()), "") << "no process of the run is left";
 }
 
 TEST_F(LocalContainersTest, AnImageWithoutALocalProgramIsUnavailableWithTheReason) {

@@ -11,6 +11,7 @@
 #include "harness/core/error.h"
 #include "harness/core/event_loop.h"
 #include "harness/core/journal.h"
+#include "harness/core/log.h"
 
 namespace faultline::backends {
 
@@ -110,6 +111,12 @@ ops::ExportedService exported(const stack::Service& service, const stack::Endpoi
   return e;
 }
 
+// Whether a service has an address the exporter can reach (a container the engine publishes no
+// port for has none).
+bool exportable(const stack::Endpoint& e) {
+  return e.port > 0 || !e.unix_socket.empty() || e.exports.count("KAFKA_BOOTSTRAP") > 0;
+}
+
 }  // namespace
 
 StackSession::StackSession(RunDirectory& run, stack::Stack stack, StackSessionOptions options)
@@ -143,12 +150,7 @@ std::vector<stack::ServiceStatus> StackSession::start() {
     std::vector<ops::ExportedService> services;
     for (const auto& s : impl_->stack.services) {
       auto* h = handle(s.name);
-      // A service with no address to reach (a container the engine publishes no port for) has
-      // nothing to export.
-      if (h && (h->endpoint().port > 0 || !h->endpoint().unix_socket.empty() ||
-                h->endpoint().exports.count("KAFKA_BOOTSTRAP"))) {
-        services.push_back(exported(s, h->endpoint()));
-      }
+      if (h && exportable(h->endpoint())) services.push_back(exported(s, h->endpoint()));
     }
     if (!services.empty()) {
       impl_->exporter = std::make_unique<ops::ServiceExporter>(std::move(services));
@@ -158,7 +160,22 @@ std::vector<stack::ServiceStatus> StackSession::start() {
   return statuses;
 }
 std::vector<stack::ServiceStatus> StackSession::monitor() {
-  return impl_->orchestrator->monitor_health();
+  auto statuses = impl_->orchestrator->monitor_health();
+  // A restarted service may be somewhere else now (a container's new published port).
+  if (impl_->exporter) {
+    for (const auto& served : impl_->exporter->services()) {
+      const stack::Service* s = impl_->stack.find(served.name);
+      auto* h = handle(served.name);
+      if (!s || !h || !exportable(h->endpoint())) continue;
+      try {
+        impl_->exporter->update_address(served.name, exported(*s, h->endpoint()).address);
+      } catch (const InputError& e) {  // keeps the old address; the stack keeps running
+        log::warn("exporter", "cannot follow the service",
+                  {{"service", served.name}, {"error", e.what()}});
+      }
+    }
+  }
+  return statuses;
 }
 void StackSession::stop() {
   impl_->exporter.reset();

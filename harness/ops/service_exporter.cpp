@@ -1,5 +1,6 @@
 #include "harness/ops/service_exporter.h"
 
+#include <mutex>
 #include <set>
 
 #include "harness/core/error.h"
@@ -9,6 +10,27 @@
 
 namespace faultline::ops {
 namespace {
+
+void validate_address(const std::string& name, const ServiceAddress& a) {
+  auto bad = [](const std::string& what) { throw InputError({}, "service exporter: " + what); };
+  if (a.kind.empty()) bad("service '" + name + "' has no kind");
+  if (a.kind == "kafka") {
+    if (a.bootstrap.empty()) bad("kafka service '" + name + "' has no bootstrap list");
+    return;
+  }
+  if (!a.unix_socket.empty() && a.port == 0) return;
+  if (a.host.empty()) bad("service '" + name + "' has no host");
+  if (a.port < 1 || a.port > 65535) {
+    bad("service '" + name + "' has port " + std::to_string(a.port) +
+        " (expected 1..65535, or a unix socket)");
+  }
+}
+
+bool same_address(const ServiceAddress& a, const ServiceAddress& b) {
+  return a.kind == b.kind && a.host == b.host && a.port == b.port &&
+         a.unix_socket == b.unix_socket && a.bootstrap == b.bootstrap && a.user == b.user &&
+         a.database == b.database && a.password == b.password;
+}
 
 void validate(const std::vector<ExportedService>& services, const ServiceExporterOptions& o) {
   auto bad = [](const std::string& what) { throw InputError({}, "service exporter: " + what); };
@@ -24,30 +46,43 @@ void validate(const std::vector<ExportedService>& services, const ServiceExporte
   for (const auto& s : services) {
     if (s.name.empty()) bad("a service has no name");
     if (!names.insert(s.name).second) bad("service '" + s.name + "' is listed twice");
-    if (s.address.kind.empty()) bad("service '" + s.name + "' has no kind");
-    if (s.address.kind == "kafka") {
-      if (s.address.bootstrap.empty()) bad("kafka service '" + s.name + "' has no bootstrap list");
-      continue;
-    }
-    if (!s.address.unix_socket.empty() && s.address.port == 0) continue;
-    if (s.address.host.empty()) bad("service '" + s.name + "' has no host");
-    if (s.address.port < 1 || s.address.port > 65535) {
-      bad("service '" + s.name + "' has port " + std::to_string(s.address.port) +
-          " (expected 1..65535, or a unix socket)");
-    }
+    validate_address(s.name, s.address);
   }
 }
+
+// A service's current address. Shared with its /health check, which runs on a thread of its own
+// that may outlive a request (and the exporter, if the service hangs).
+class AddressSlot {
+ public:
+  explicit AddressSlot(ServiceAddress a) : address_(std::move(a)) {}
+  ServiceAddress get() const {
+    std::lock_guard lock(mu_);
+    return address_;
+  }
+  bool set(const ServiceAddress& a) {
+    std::lock_guard lock(mu_);
+    if (same_address(address_, a)) return false;
+    address_ = a;
+    return true;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  ServiceAddress address_;
+};
 
 }  // namespace
 
 struct ServiceExporter::Impl {
-  std::vector<ExportedService> services;
+  std::vector<std::string> names;  // in the order given
+  std::map<std::string, std::shared_ptr<AddressSlot>> addresses;
   ServiceExporterOptions options;
   std::unique_ptr<EventLoop> loop;
   std::map<std::string, std::unique_ptr<HealthEndpoint>> endpoints;
   bool started = false;
 
-  std::vector<MetricFamily> scrape(const ExportedService& s) const {
+  std::vector<MetricFamily> scrape(const std::string& name) const {
+    const ExportedService s{name, addresses.at(name)->get()};
     const auto t0 = std::chrono::steady_clock::now();
     ServiceReading r = read_service(s.address, options.read_timeout);
     const double seconds =
@@ -72,7 +107,10 @@ ServiceExporter::ServiceExporter(std::vector<ExportedService> services,
                                  ServiceExporterOptions options)
     : impl_(std::make_unique<Impl>()) {
   validate(services, options);
-  impl_->services = std::move(services);
+  for (auto& s : services) {
+    impl_->names.push_back(s.name);
+    impl_->addresses[s.name] = std::make_shared<AddressSlot>(std::move(s.address));
+  }
   impl_->options = std::move(options);
 }
 
@@ -84,13 +122,12 @@ void ServiceExporter::start() {
   if (impl_->started) return;
   impl_->loop = std::make_unique<EventLoop>();
   Impl* impl = impl_.get();
-  for (const auto& s : impl_->services) {
-    const ExportedService* service = &s;
+  for (const auto& name : impl_->names) {
     const std::chrono::milliseconds read_timeout = impl_->options.read_timeout;
     // The check runs on a thread of its own that may outlive a /health request (and this
-    // exporter, if the service hangs): it owns a copy of the address.
-    DependencyCheck check{s.name, [address = s.address, read_timeout] {
-                            const ServiceReading r = read_service(address, read_timeout);
+    // exporter, if the service hangs): it shares the address slot.
+    DependencyCheck check{name, [slot = impl_->addresses.at(name), read_timeout] {
+                            const ServiceReading r = read_service(slot->get(), read_timeout);
                             return CheckOutcome{r.ok, r.detail};
                           }};
     HealthEndpointOptions o;
@@ -98,10 +135,10 @@ void ServiceExporter::start() {
     o.check_timeout = impl_->options.check_timeout;
     // /metrics runs on the exporter's loop thread, which stop() joins before the services go.
     auto endpoint = std::make_unique<HealthEndpoint>(
-        *impl_->loop, s.name, std::vector<DependencyCheck>{std::move(check)},
-        [impl, service] { return impl->scrape(*service); }, o);
+        *impl_->loop, name, std::vector<DependencyCheck>{std::move(check)},
+        [impl, name] { return impl->scrape(name); }, o);
     endpoint->start();
-    impl_->endpoints[s.name] = std::move(endpoint);
+    impl_->endpoints[name] = std::move(endpoint);
   }
   impl_->started = true;
   for (const auto& [name, url] : urls()) {
@@ -133,13 +170,30 @@ std::uint16_t ServiceExporter::port(const std::string& service) const {
   return it->second->port();
 }
 
-const std::vector<ExportedService>& ServiceExporter::services() const {
-  return impl_->services;
+std::vector<ExportedService> ServiceExporter::services() const {
+  std::vector<ExportedService> out;
+  for (const auto& name : impl_->names) out.push_back({name, impl_->addresses.at(name)->get()});
+  return out;
+}
+
+bool ServiceExporter::update_address(const std::string& service, const ServiceAddress& address) {
+  const auto it = impl_->addresses.find(service);
+  if (it == impl_->addresses.end()) {
+    throw UsageError("the exporter serves no service '" + service + "'");
+  }
+  validate_address(service, address);
+  if (!it->second->set(address)) return false;
+  log::info("exporter", "service address changed",
+            {{"service", service},
+             {"host", address.host},
+             {"port", address.port},
+             {"unix_socket", address.unix_socket}});
+  return true;
 }
 
 std::size_t ServiceExporter::log_sessions() const {
   std::size_t lines = 0;
-  for (const auto& s : impl_->services) {
+  for (const auto& s : services()) {
     for (const auto& session : read_sessions(s.address, impl_->options.read_timeout)) {
       log::CorrelationScope scope(session.name);
       log::info(s.name, "client session",

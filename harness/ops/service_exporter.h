@@ -17,8 +17,12 @@
 // after the request's correlation id gets the server's side of the request in the same log,
 // under the same id. Lines pass through the process Redactor like every other log line.
 //
+// A service the stack restarts may come back elsewhere (a container gets a new published port):
+// update_address() points the service's endpoints at the new address, for the next /health and
+// /metrics; StackSession calls it after each health-monitoring round.
+//
 // Thread safety: construct, start, stop from one thread (not the exporter's loop); urls(),
-// port() and log_sessions() from any thread.
+// port(), services(), update_address() and log_sessions() from any thread.
 #pragma once
 
 #include <chrono>
@@ -60,7 +64,12 @@ class ServiceExporter {
   // service -> "http://127.0.0.1:PORT" (serving /health and /metrics); empty before start().
   std::map<std::string, std::string> urls() const;
   std::uint16_t port(const std::string& service) const;  // throws UsageError for an unknown one
-  const std::vector<ExportedService>& services() const;
+  std::vector<ExportedService> services() const;         // with their current addresses
+
+  // Points `service`'s endpoints at `address` from now on; true if it differed. Throws
+  // UsageError for a service the exporter does not serve, InputError for an invalid address (the
+  // constructor's rules).
+  bool update_address(const std::string& service, const ServiceAddress& address);
 
   // Logs the named sessions every service reports now; returns how many lines it wrote.
   std::size_t log_sessions() const;
