@@ -1,34 +1,15 @@
 // The image table of the Docker fake's process backing, and a container's local command line.
 #include "fakes/docker/local_images.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
-#include <sstream>
 
 #include "harness/core/error.h"
+#include "harness/core/find_program.h"
 
 namespace faultline::fakes::docker {
 
 namespace {
-
-std::optional<std::filesystem::path> in_path(const std::string& program) {
-  if (program.empty()) return std::nullopt;
-  if (program.find('/') != std::string::npos) {
-    if (::access(program.c_str(), X_OK) == 0) return std::filesystem::path(program);
-    return std::nullopt;
-  }
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (dir.empty()) continue;
-    const auto candidate = std::filesystem::path(dir) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
-}
 
 // "docker.io/library/python:3.12-slim" -> "python"; "prom/prometheus:v2.48.0" -> "prom/prometheus".
 std::string repository(const std::string& ref) {
@@ -111,12 +92,12 @@ std::string resolve_program(const LocalImage& image, const std::string& program)
   for (const auto& [from, to] : image.program_aliases) {
     if (name == from) name = to;
   }
-  if (auto found = in_path(name)) return found->string();
+  if (auto found = find_program(name)) return found->string();
   // An absolute path inside the image (/bin/prometheus, /bin/alertmanager): this machine's program
   // of that name, else the image's own program when the name is the image's.
   if (name.find('/') != std::string::npos) {
     const std::string base = std::filesystem::path(name).filename().string();
-    if (auto found = in_path(base)) return found->string();
+    if (auto found = find_program(base)) return found->string();
     if (!image.entrypoint.empty() && repository(image.image).find(base) != std::string::npos) {
       return image.entrypoint[0];
     }
@@ -130,7 +111,7 @@ std::optional<LocalImage> map_local_image(const std::string& image) {
   const std::string repo = repository(image);
   for (const auto& row : kTable) {
     if (repo != row.repository) continue;
-    const auto program = in_path(row.program);
+    const auto program = find_program(row.program);
     if (!program) return std::nullopt;
     LocalImage out;
     out.image = image;
@@ -247,7 +228,7 @@ std::vector<std::string> local_health_command(const LocalImage& image,
     }
   }
   for (std::size_t i = 1; i < argv.size(); ++i) argv[i] = rewrite_path(argv[i], paths);
-  if (auto found = in_path(argv[0])) argv[0] = found->string();
+  if (auto found = find_program(argv[0])) argv[0] = found->string();
   return argv;
 }
 

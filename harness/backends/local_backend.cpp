@@ -1,11 +1,6 @@
 #include "harness/backends/local_backend.h"
 #include "harness/core/sanitizers.h"
 
-#include <unistd.h>
-
-#include <cstdlib>
-#include <sstream>
-
 #include "chaos/netns/network_namespace.h"
 #include "fakes/docker/fake_docker.h"
 #include "fakes/gpu/control_http.h"
@@ -21,16 +16,6 @@
 #include "harness/core/ports.h"
 
 namespace faultline::backends {
-
-std::optional<std::filesystem::path> find_program(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::filesystem::path candidate = std::filesystem::path(dir) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
-}
 
 LocalBackend::LocalBackend(RunDirectory& run, Clock& clock) : run_(run), clock_(clock) {}
 

@@ -37,6 +37,7 @@
 
 #include "harness/backends/pg_template.h"
 #include "harness/core/clock.h"
+#include "harness/core/find_program.h"
 #include "harness/core/run_dir.h"
 #include "harness/stack/backend.h"
 
@@ -94,7 +95,6 @@ class LocalBackend final : public stack::Backend {
   std::unique_ptr<LocalContainers> containers_;  // container services; made on first use
 };
 
-// The full path of `program` in PATH, or nullopt.
-std::optional<std::filesystem::path> find_program(const std::string& program);
+using faultline::find_program;  // harness/core/find_program.h
 
 }  // namespace faultline::backends

@@ -5,9 +5,9 @@
 
 #include <chrono>
 #include <filesystem>
-#include <sstream>
 
 #include "harness/core/error.h"
+#include "harness/core/find_program.h"
 #include "harness/core/ports.h"
 #include "harness/core/run_dir.h"
 #include "harness/testing/process_testing.h"
@@ -33,11 +33,7 @@ std::string render(const redisReply* r) {
 }  // namespace
 
 std::optional<std::string> RealRedis::unavailable() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "");
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && std::filesystem::exists(std::filesystem::path(dir) / "redis-server"))
-      return std::nullopt;
+  if (find_program("redis-server")) return std::nullopt;
   return "redis-server is not installed (apt-get install redis-server)";
 }
 

@@ -18,6 +18,7 @@
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/core/event_loop.h"
+#include "harness/core/find_program.h"
 #include "harness/core/run_dir.h"
 #include "harness/core/supervisor.h"
 
@@ -61,18 +62,8 @@ class PairEnvironment : public ::testing::Environment {
 }  // namespace
 
 std::string find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    const auto end = dirs.find(':', start);
-    const std::string dir = dirs.substr(start, end == std::string::npos ? end : end - start);
-    const auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return "";
+  const auto found = faultline::find_program(name);
+  return found ? found->string() : "";
 }
 
 RedisPair& RedisPair::get() {
