@@ -3,12 +3,10 @@
 // healed by its watchdog or by the reaper. Skips, with the reason, where namespaces or iptables
 // inside them do not work (not root, no iproute2, ...).
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -34,6 +32,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::seconds;
+using testing::fork_holder;
+using testing::Holder;
+using testing::kill_holder;
 
 constexpr int kRedisPort = 6379;
 
@@ -198,48 +199,6 @@ TEST_F(RedisInNamespace, AbortHostConnectionsEndsTheHostsSocketsAcrossTheCut) {
   EXPECT_EQ(partition.abort_host_connections(), 0u) << "nothing left to abort";
   partition.heal();
   EXPECT_TRUE(answers_within_bound()) << "the service itself was touched";
-}
-
-// A forked process that sets a fault up, reports on a pipe, and waits to be killed.
-struct Holder {
-  pid_t pid = -1;
-  std::string report;  // the line it wrote
-};
-
-template <class Setup>
-Holder fork_holder(Setup setup) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw Error("pipe2 failed");
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    read_end.reset();
-    std::string line;
-    try {
-      line = setup();
-    } catch (const std::exception& e) {
-      line = std::string("error ") + e.what();
-    }
-    line += "\n";
-    [[maybe_unused]] const ssize_t n = ::write(write_end.get(), line.data(), line.size());
-    for (;;) ::pause();  // SIGKILLed by the test
-  }
-  write_end.reset();
-  Holder out{pid, {}};
-  pollfd p{read_end.get(), POLLIN, 0};
-  char buf[512];
-  while (out.report.find('\n') == std::string::npos && ::poll(&p, 1, 30000) > 0) {
-    const ssize_t n = ::read(read_end.get(), buf, sizeof buf);
-    if (n <= 0) break;
-    out.report.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-void kill_holder(const Holder& holder) {
-  ::kill(holder.pid, SIGKILL);
-  int status = 0;
-  ::waitpid(holder.pid, &status, 0);
 }
 
 // The fault's own heal action, run by the watchdog: the namespace (the test's) stays, the rules

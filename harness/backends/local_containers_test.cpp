@@ -4,16 +4,14 @@
 // answer, a SIGKILLed prometheus restarted by the Orchestrator with its data on its named volume,
 // a stop in reverse order that leaves no process and no folder — and an image without a local
 // program reported as unavailable with the reason.
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "fakes/docker/fake_docker.h"
 #include "fakes/docker/local_images.h"
@@ -244,46 +242,27 @@ char proc_state(int pid) {
 TEST(LocalContainersKilledHarness, LeavesNoProcessAndNoFolder) {
   if (!fakes::docker::map_local_image("busybox")) GTEST_SKIP() << "busybox does not map (no sh)";
   faultline::testing::TempDir tmp;
-  int fds[2];
-  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-  const pid_t harness = ::fork();
-  if (harness == 0) {
-    ::close(fds[0]);
-    try {
-      RunDirectory run = RunDirectory::create("killed harness", {.root = tmp.path()});
-      RealClock clock;
-      backends::LocalBackend backend(run, clock);
-      stack::Service s;
-      s.name = "sleeper";
-      s.kind = stack::ServiceKind::container;
-      s.image = "busybox:1.36";
-      s.command = {"sh", "-c", "echo up; sleep 1000"};
-      auto handle = backend.start(s, {});
-      const int pid = backend.container_engine()->containers().at(0).pid;
-      const std::string report = std::to_string(pid) + " " + run.path().string() + "\n";
-      if (::write(fds[1], report.data(), report.size()) < 0) ::_exit(1);
-      for (;;) ::pause();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "harness: %s\n", e.what());
-    }
-    ::_exit(1);
-  }
-  ::close(fds[1]);
-  std::string report;
-  char buf[512];
-  pollfd ready{fds[0], POLLIN, 0};
-  while (report.find('\n') == std::string::npos && ::poll(&ready, 1, 30000) == 1) {
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    report.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  ::kill(harness, SIGKILL);
-  ::waitpid(harness, nullptr, 0);
-  const auto space = report.find(' ');
-  ASSERT_NE(space, std::string::npos) << "the harness did not start its container: " << report;
-  const int pid = std::stoi(report.substr(0, space));
-  const fs::path run = report.substr(space + 1, report.find('\n') - space - 1);
+  const auto holder = faultline::testing::fork_holder([&] {
+    // Never freed: the harness is SIGKILLed holding them.
+    auto* run = new RunDirectory(RunDirectory::create("killed harness", {.root = tmp.path()}));
+    auto* clock = new RealClock;
+    auto* backend = new backends::LocalBackend(*run, *clock);
+    stack::Service s;
+    s.name = "sleeper";
+    s.kind = stack::ServiceKind::container;
+    s.image = "busybox:1.36";
+    s.command = {"sh", "-c", "echo up; sleep 1000"};
+    [[maybe_unused]] auto* handle = backend->start(s, {}).release();
+    const int pid = backend->container_engine()->containers().at(0).pid;
+    return "ok " + std::to_string(pid) + " " + run->path().string();
+  });
+  faultline::testing::kill_holder(holder);
+  std::istringstream report(holder.report);
+  std::string ok, run_path;
+  int pid = 0;
+  report >> ok >> pid >> run_path;
+  ASSERT_EQ(ok, "ok") << "the harness did not start its container: " << holder.report;
+  const fs::path run = run_path;
   EXPECT_TRUE(wait_until(
       [&] {
         const char st = proc_state(pid);

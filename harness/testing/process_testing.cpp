@@ -1,5 +1,7 @@
 #include "harness/testing/process_testing.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,6 +14,7 @@
 
 #include "harness/core/error.h"
 #include "harness/core/run_dir.h"
+#include "harness/core/unique_fd.h"
 
 namespace faultline::testing {
 
@@ -80,6 +83,47 @@ bool Subreaper::reap(pid_t pid) {
     const pid_t done = ::waitpid(pid, nullptr, WNOHANG);
     return done == pid || (done < 0 && errno == ECHILD);
   });
+}
+
+Holder fork_holder(const std::function<std::string()>& setup, std::chrono::milliseconds bound) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw Error("pipe2 failed");
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error("fork failed");
+  if (pid == 0) {
+    read_end.reset();
+    std::string line;
+    try {
+      line = setup();
+    } catch (const std::exception& e) {
+      line = std::string("error ") + e.what();
+    }
+    line += "\n";
+    [[maybe_unused]] const ssize_t n = ::write(write_end.get(), line.data(), line.size());
+    for (;;) ::pause();  // SIGKILLed by the test
+  }
+  write_end.reset();
+  Holder out{pid, {}};
+  pollfd p{read_end.get(), POLLIN, 0};
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  char buf[512];
+  while (out.report.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    const ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    out.report.append(buf, static_cast<std::size_t>(n));
+  }
+  out.report = out.report.substr(0, out.report.find('\n'));
+  return out;
+}
+
+void kill_holder(const Holder& holder) {
+  ::kill(holder.pid, SIGKILL);
+  int status = 0;
+  ::waitpid(holder.pid, &status, 0);
 }
 
 }  // namespace faultline::testing

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -59,6 +60,18 @@ class Subreaper {
   // Waits (bounded) for `pid`, an orphan handed to us, to exit, and reaps it.
   bool reap(pid_t pid);
 };
+
+// A forked child that sets something up, reports one line, then waits to be SIGKILLed: a harness
+// killed mid-run. `report` is what `setup` returned ("error <what>" if it threw), without a
+// newline; empty if nothing came within `bound`. The child never returns from fork_holder, so what
+// it must hold until it is killed `setup` allocates and never frees.
+struct Holder {
+  pid_t pid = -1;
+  std::string report;
+};
+Holder fork_holder(const std::function<std::string()>& setup,
+                   std::chrono::milliseconds bound = std::chrono::seconds(30));
+void kill_holder(const Holder& holder);  // SIGKILL and reap
 
 // One RunDirectory for a whole test program, made before any test starts a thread (creating a run
 // forks its watchdog) and closed after the last test. Register it with
