@@ -32,6 +32,16 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+// The container's Env ("KEY=value" strings) as a process environment.
+std::map<std::string, std::string> env_of(const std::vector<std::string>& env) {
+  std::map<std::string, std::string> out;
+  for (const auto& kv : env) {
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
 std::filesystem::path run_log(const Container& c, int run, const char* stream) {
   return c.dir / ("run-" + std::to_string(run) + "." + stream);
 }
@@ -89,19 +99,20 @@ void DockerDaemon::prepare_local(Container& c) {
 }
 
 void DockerDaemon::spawn_local(Container& c) {
+  // dockerd's record of a start that could not run the process: exit 127 and the error.
+  auto failed = [&c](const Error& e, const char* step) {
+    c.exit_code = 127;
+    c.error = e.what();
+    if (c.status == ContainerStatus::kRestarting) c.status = ContainerStatus::kExited;
+    return ApiError(400, std::string("failed to create task for container: ") + step + e.what());
+  };
   ProcessSpec spec;
   try {
     spec.argv = local_command(*c.local, c.entrypoint, c.cmd, c.mounts, c.host_port);
   } catch (const Error& e) {
-    c.exit_code = 127;
-    c.error = e.what();
-    if (c.status == ContainerStatus::kRestarting) c.status = ContainerStatus::kExited;
-    throw ApiError(400, std::string("failed to create task for container: exec: ") + e.what());
+    throw failed(e, "exec: ");
   }
-  for (const auto& kv : c.env) {
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) spec.env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  spec.env = env_of(c.env);
   spec.env["HOSTNAME"] = c.hostname;
   spec.cwd = c.dir;
   const int run = ++c.runs;
@@ -115,10 +126,7 @@ void DockerDaemon::spawn_local(Container& c) {
       if (auto self = weak.lock()) self->local_exited(id, generation, code);
     });
   } catch (const Error& e) {
-    c.exit_code = 127;
-    c.error = e.what();
-    if (c.status == ContainerStatus::kRestarting) c.status = ContainerStatus::kExited;
-    throw ApiError(400, std::string("failed to create task for container: ") + e.what());
+    throw failed(e, "");
   }
   c.pid = c.process->pid();
 }
@@ -168,10 +176,7 @@ bool DockerDaemon::run_local_probe(Container& c) {
   if (argv.empty()) return false;
   ProcessSpec spec;
   spec.argv = argv;
-  for (const auto& kv : c.env) {
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) spec.env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  spec.env = env_of(c.env);
   spec.cwd = c.dir;
   spec.stdout_path = spec.stderr_path = c.dir / "health.out";
   std::weak_ptr<DockerDaemon> weak = weak_from_this();
