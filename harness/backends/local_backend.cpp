@@ -99,12 +99,11 @@ std::optional<std::string> LocalBackend::unavailable(const stack::Service& servi
 
 std::unique_ptr<stack::ServiceHandle> LocalBackend::start(const stack::Service& service,
                                                           const stack::StartRequest& request) {
+  if (auto why = unavailable(service)) throw Error(service.name + ": " + *why);
   if (service.kind == stack::ServiceKind::container) {
-    if (auto why = unavailable(service)) throw Error(service.name + ": " + *why);
     if (!containers_) containers_ = std::make_unique<LocalContainers>(run_);
     return containers_->start(service, request);
   }
-  if (auto why = unavailable(service)) throw Error(service.name + ": " + *why);
   const auto dir = run_.path() / "services" / service.name;
   if (request.fresh_data) std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);

@@ -62,7 +62,6 @@ std::optional<std::string> LocalContainers::unavailable(const stack::Service& se
 
 std::unique_ptr<stack::ServiceHandle> LocalContainers::start(const stack::Service& service,
                                                              const stack::StartRequest& request) {
-  if (auto why = unavailable(service)) throw Error(*why);
   if (auto why = impl_->docker->unavailable(service)) throw Error(service.name + ": " + *why);
   return impl_->docker->start(service, request);
 }

@@ -43,6 +43,7 @@ class LocalContainers {
 
   // "no local program for image <image> of service '<name>' (mapped images: ...)", or nullopt.
   static std::optional<std::string> unavailable(const stack::Service& service);
+  // The caller has checked unavailable() (LocalBackend does, for every kind).
   std::unique_ptr<stack::ServiceHandle> start(const stack::Service& service,
                                               const stack::StartRequest& request);
   // The engine running the containers (tests read pids and mounts through it).
