@@ -31,19 +31,49 @@ struct TableRow {
   const char* repository;
   const char* program;  // looked up in PATH; must exist for the image to map
   bool program_is_entrypoint;
+  bool any_tag;         // listed as "<repository>:*" (the program does not depend on the tag)
+  LocalImage settings;  // everything but `image` and the resolved entrypoint
 };
 
-const TableRow kTable[] = {
-    {"prom/prometheus", "prometheus", true},
-    {"prom/alertmanager", "prometheus-alertmanager", true},
-    {"prom/node-exporter", "prometheus-node-exporter", true},
-    {"busybox", "sh", false},
-    {"alpine", "sh", false},
-    {"debian", "bash", false},
-    {"ubuntu", "bash", false},
-    {"python", "python3", false},
-    {"node", "node", false},
-};
+const std::vector<TableRow>& table() {
+  static const std::vector<TableRow> rows = {
+      {"prom/prometheus",
+       "prometheus",
+       true,
+       false,
+       {.cmd = {"--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"},
+        .container_port = 9090,
+        .listen_flag = "--web.listen-address",
+        .data_dir = "/prometheus"}},
+      // The image's config is /etc/alertmanager/alertmanager.yml; Debian's is in /etc/prometheus.
+      {"prom/alertmanager",
+       "prometheus-alertmanager",
+       true,
+       false,
+       {.cmd = {"--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"},
+        .container_port = 9093,
+        .listen_flag = "--web.listen-address",
+        .extra_args = {"--cluster.listen-address="},  // no gossip port (loopback only)
+        .data_dir = "/alertmanager",
+        .image_paths = {{"/etc/alertmanager", "/etc/prometheus"}}}},
+      {"prom/node-exporter",
+       "prometheus-node-exporter",
+       true,
+       false,
+       {.container_port = 9100, .listen_flag = "--web.listen-address"}},
+      {"busybox", "sh", false, false, {.cmd = {"sh"}}},
+      {"alpine", "sh", false, false, {.cmd = {"sh"}}},
+      {"debian", "bash", false, false, {.cmd = {"bash"}}},
+      {"ubuntu", "bash", false, false, {.cmd = {"bash"}}},
+      {"python",
+       "python3",
+       false,
+       true,
+       {.cmd = {"python3"}, .program_aliases = {{"python", "python3"}}}},
+      {"node", "node", false, true, {.cmd = {"node"}}},
+  };
+  return rows;
+}
 
 bool path_boundary(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '=' || c == '\'' || c == '"' || c == ':' ||
@@ -109,40 +139,13 @@ std::string resolve_program(const LocalImage& image, const std::string& program)
 
 std::optional<LocalImage> map_local_image(const std::string& image) {
   const std::string repo = repository(image);
-  for (const auto& row : kTable) {
+  for (const auto& row : table()) {
     if (repo != row.repository) continue;
     const auto program = find_program(row.program);
     if (!program) return std::nullopt;
-    LocalImage out;
+    LocalImage out = row.settings;
     out.image = image;
     if (row.program_is_entrypoint) out.entrypoint = {program->string()};
-    if (repo == "prom/prometheus") {
-      out.cmd = {"--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"};
-      out.container_port = 9090;
-      out.listen_flag = "--web.listen-address";
-      out.data_dir = "/prometheus";
-    } else if (repo == "prom/alertmanager") {
-      // The image's config is /etc/alertmanager/alertmanager.yml; Debian's is in /etc/prometheus.
-      out.cmd = {"--config.file=/etc/alertmanager/alertmanager.yml",
-                 "--storage.path=/alertmanager"};
-      out.container_port = 9093;
-      out.listen_flag = "--web.listen-address";
-      out.extra_args = {"--cluster.listen-address="};  // no gossip port (loopback only)
-      out.data_dir = "/alertmanager";
-      out.image_paths = {{"/etc/alertmanager", "/etc/prometheus"}};
-    } else if (repo == "prom/node-exporter") {
-      out.container_port = 9100;
-      out.listen_flag = "--web.listen-address";
-    } else if (repo == "busybox" || repo == "alpine") {
-      out.cmd = {"sh"};
-    } else if (repo == "debian" || repo == "ubuntu") {
-      out.cmd = {"bash"};
-    } else if (repo == "python") {
-      out.cmd = {"python3"};
-      out.program_aliases = {{"python", "python3"}};
-    } else if (repo == "node") {
-      out.cmd = {"node"};
-    }
     return out;
   }
   return std::nullopt;
@@ -150,12 +153,10 @@ std::optional<LocalImage> map_local_image(const std::string& image) {
 
 std::string mapped_image_names() {
   std::string out;
-  for (const auto& row : kTable) {
+  for (const auto& row : table()) {
     if (!out.empty()) out += ", ";
     out += row.repository;
-    if (std::string(row.repository) == "python" || std::string(row.repository) == "node") {
-      out += ":*";
-    }
+    if (row.any_tag) out += ":*";
   }
   return out;
 }
@@ -165,7 +166,7 @@ std::vector<std::string> local_command(const LocalImage& image,
                                        const std::vector<std::string>& cmd,
                                        const std::vector<PathMapping>& paths, int host_port) {
   std::vector<std::string> argv = entrypoint.empty() ? image.entrypoint : entrypoint;
-  const auto& args = !cmd.empty() ? cmd : (entrypoint.empty() ? image.cmd : cmd);
+  const auto& args = cmd.empty() && entrypoint.empty() ? image.cmd : cmd;
   argv.insert(argv.end(), args.begin(), args.end());
   if (argv.empty() || argv[0].empty()) {
     throw Error("image " + image.image + " has no command to run (no Entrypoint or Cmd)");

@@ -25,22 +25,22 @@ struct PathMapping {
 };
 
 struct LocalImage {
-  std::string image;                    // as given at create
-  std::vector<std::string> entrypoint;  // the image's ENTRYPOINT, program resolved
-  std::vector<std::string> cmd;         // the image's CMD (used when the container sets none)
+  std::string image{};                    // as given at create
+  std::vector<std::string> entrypoint{};  // the image's ENTRYPOINT, program resolved
+  std::vector<std::string> cmd{};         // the image's CMD (used when the container sets none)
   // A server that listens where a flag says: `listen_flag=127.0.0.1:<host port>` replaces any
   // such flag, and `container_port`/tcp is published on that host port.
   int container_port = 0;
-  std::string listen_flag;
-  std::vector<std::string> extra_args;  // always appended (e.g. alertmanager's cluster off)
+  std::string listen_flag{};
+  std::vector<std::string> extra_args{};  // always appended (e.g. alertmanager's cluster off)
   // The image's data directory (e.g. /prometheus): an absolute path in the arguments that starts
   // with it means the container's own directory for it unless a volume is mounted there.
-  std::string data_dir;
+  std::string data_dir{};
   // Paths of the image that are elsewhere on this machine (alertmanager's /etc/alertmanager is
   // Debian's /etc/prometheus).
-  std::vector<PathMapping> image_paths;
+  std::vector<PathMapping> image_paths{};
   // Programs in the command line are looked up on this machine; for python:* "python" is python3.
-  std::vector<std::pair<std::string, std::string>> program_aliases;
+  std::vector<std::pair<std::string, std::string>> program_aliases{};
 };
 
 // The image's local form, or nullopt when it does not map (or its program is not installed).
